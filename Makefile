@@ -1,0 +1,58 @@
+# One entry point for every job. `make demo` and `make test` do all set-up
+# on a fresh machine: the virtualenv, the Go build of the collector and
+# Debian's prometheus (for promtool and the end-to-end tests).
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+COLLECTOR := build/otelcol-srm
+COLLECTOR_SRC := $(wildcard collector/*.go) collector/go.mod collector/go.sum
+
+.PHONY: all venv collector prometheus lint typecheck test test-unit demo bench clean
+
+all: test
+
+venv: $(STAMP)
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $@
+
+# The collector distribution: only the components our configurations use,
+# built from the official Go modules pinned in collector/go.mod.
+collector: $(COLLECTOR)
+
+$(COLLECTOR): $(COLLECTOR_SRC)
+	mkdir -p build
+	cd collector && go build -trimpath -o ../$(COLLECTOR) .
+
+# Debian's prometheus package brings both the server and promtool.
+prometheus:
+	@command -v prometheus >/dev/null && command -v promtool >/dev/null || { \
+	  apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus; }
+
+lint: venv
+	$(BIN)/ruff check srm_otel tests bench
+	$(BIN)/ruff format --check srm_otel tests bench
+
+typecheck: venv
+	$(BIN)/mypy
+
+test-unit: venv
+	$(BIN)/pytest -m 'not e2e'
+
+test: venv collector prometheus lint typecheck
+	$(BIN)/pytest
+
+demo: venv
+	$(BIN)/srm-otel demo
+
+bench: venv collector
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf build $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,1 @@
+"""Round-time monitoring for live-casino studios, on OpenTelemetry."""
