@@ -1,0 +1,306 @@
+"""The module-level API: configure, record, round, instrument_round, shutdown.
+
+Before configure() every call is a cheap no-op: one global read and a return.
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextvars
+import functools
+import inspect
+import logging
+import os
+import threading
+from collections.abc import Callable, Mapping
+from types import TracebackType
+from typing import Any, ParamSpec, TypeVar
+
+from opentelemetry import context as otel_context
+
+from srm_otel import _config
+from srm_otel._guard import internal_error
+from srm_otel._pipeline import Pipeline, build_pipeline
+from srm_otel._rounds import Round
+from srm_otel._runtime import Clock, Runtime
+from srm_otel._sources import IdentitySource, resolve
+
+_logger = logging.getLogger("srm_otel")
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+_runtime: Runtime | None = None
+_configure_lock = threading.Lock()
+_atexit_registered = False
+
+_current_round: contextvars.ContextVar[RoundScope | None] = contextvars.ContextVar(
+    "srm_otel_current_round", default=None
+)
+
+
+def configure(
+    config: str | os.PathLike[str] | Mapping[str, Any] | None = None,
+) -> None:
+    """Start srm_otel from a YAML path, a dict, or SRM_CONFIG / ./srm.yaml / defaults.
+
+    Raises ConfigError, naming every bad key, when the configuration is invalid.
+    Calling it again replaces the running configuration (the old one is flushed).
+    """
+    settings = _config.load(config)
+    if settings.disabled:
+        _logger.info("OTEL_SDK_DISABLED is true: srm_otel records nothing")
+        _install(None)
+        return
+    try:
+        pipeline = build_pipeline(settings)
+    except Exception as exc:
+        internal_error("configure", exc)
+        return
+    _install(Runtime(settings, pipeline))
+
+
+def start(
+    settings: _config.Settings,
+    pipeline: Pipeline,
+    clock: Clock | None = None,
+    *,
+    watchdog: bool = True,
+) -> Runtime:
+    """Install a runtime built from parts; the test kit and the auto-instrumentation use it."""
+    runtime = Runtime(settings, pipeline, clock, watchdog=watchdog)
+    _install(runtime)
+    return runtime
+
+
+def _install(runtime: Runtime | None) -> None:
+    global _runtime, _atexit_registered
+    with _configure_lock:
+        previous, _runtime = _runtime, runtime
+        if not _atexit_registered:
+            atexit.register(shutdown)
+            _atexit_registered = True
+    if previous is not None:
+        previous.shutdown(timeout_s=5.0)
+
+
+def get_runtime() -> Runtime | None:
+    """The running configuration, or None before configure() and after shutdown()."""
+    return _runtime
+
+
+def record(
+    event: str,
+    /,
+    *,
+    game_type: str | None = None,
+    table: str | None = None,
+    round_id: str | int | None = None,
+    timestamp: float | None = None,
+    **data: Any,
+) -> None:
+    """Report one round event. Never raises; bad input is counted and dropped.
+
+    Inside ``with round(...)`` or an ``@instrument_round`` call, identity
+    keywords left out are taken from the current round. ``timestamp`` is POSIX
+    seconds; without it the event is stamped now on a monotonic timeline.
+    """
+    runtime = _runtime
+    if runtime is None:
+        return
+    try:
+        if game_type is None or table is None or round_id is None:
+            scope = _current_round.get()
+            if scope is not None:
+                game_type = game_type if game_type is not None else scope.game_type
+                table = table if table is not None else scope.table
+                round_id = round_id if round_id is not None else scope.round_id
+        runtime.record(event, game_type, table, round_id, timestamp, data)
+    except Exception as exc:
+        internal_error("record", exc)
+
+
+def cancel_round(
+    game_type: str, table: str, round_id: str | int, reason: str | None = None
+) -> None:
+    """End an open round with outcome ``cancelled`` (the dealer voided it, for example)."""
+    runtime = _runtime
+    if runtime is None:
+        return
+    try:
+        runtime.cancel(str(game_type), str(table), str(round_id), reason)
+    except Exception as exc:
+        internal_error("cancel_round", exc)
+
+
+def force_flush(timeout_s: float = 5.0) -> bool:
+    """Export what is queued now; True when every signal flushed in time."""
+    runtime = _runtime
+    if runtime is None:
+        return True
+    try:
+        return runtime.force_flush(timeout_s)
+    except Exception as exc:
+        internal_error("force_flush", exc)
+        return False
+
+
+def shutdown(timeout_s: float = 5.0) -> None:
+    """Close open rounds as incomplete, flush and stop exporting. Runs at exit too."""
+    global _runtime
+    with _configure_lock:
+        runtime, _runtime = _runtime, None
+    if runtime is None:
+        return
+    try:
+        runtime.shutdown(timeout_s)
+    except Exception as exc:
+        internal_error("shutdown", exc)
+
+
+class RoundScope:
+    """One round as a block: ``with srm_otel.round(...) as rnd: rnd.record("...")``.
+
+    The round's span is the current span inside the block, so the game's own
+    spans nest under it. Leaving the block ends the round: completed, or
+    cancelled with the exception recorded when the block raised (the exception
+    itself propagates unchanged).
+    """
+
+    def __init__(self, game_type: str, table: str, round_id: str | int) -> None:
+        self.game_type = game_type
+        self.table = table
+        self.round_id = round_id
+        self._round: Round | None = None
+        self._runtime: Runtime | None = None
+        self._tokens: list[Any] = []
+
+    def record(self, event: str, /, *, timestamp: float | None = None, **data: Any) -> None:
+        """Report an event of this round."""
+        record(
+            event,
+            game_type=self.game_type,
+            table=self.table,
+            round_id=self.round_id,
+            timestamp=timestamp,
+            **data,
+        )
+
+    def cancel(self, reason: str | None = None) -> None:
+        """End this round now with outcome ``cancelled``."""
+        cancel_round(self.game_type, self.table, self.round_id, reason)
+
+    def __enter__(self) -> RoundScope:
+        self._tokens.append(_current_round.set(self))
+        runtime = self._runtime = _runtime
+        if runtime is None:
+            return self
+        try:
+            self._round = runtime.open_block(self.game_type, self.table, self.round_id)
+            if self._round is not None:
+                self._tokens.append(otel_context.attach(self._round.telemetry.context))
+        except Exception as exc:
+            internal_error("round.__enter__", exc)
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        try:
+            if len(self._tokens) > 1:
+                otel_context.detach(self._tokens.pop())
+            if self._round is not None and self._runtime is not None:
+                self._runtime.close_block(self._round, exc)
+        except Exception as error:
+            internal_error("round.__exit__", error)
+        finally:
+            self._round = None
+            _current_round.reset(self._tokens.pop())
+
+    async def __aenter__(self) -> RoundScope:
+        return self.__enter__()
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.__exit__(exc_type, exc, tb)
+
+
+def round(game_type: str, table: str, round_id: str | int) -> RoundScope:
+    """A round as a ``with`` block (or ``async with``); see RoundScope."""
+    return RoundScope(game_type, table, round_id)
+
+
+def current_round() -> RoundScope | None:
+    """The round of the enclosing ``with round()`` block or ``@instrument_round`` call."""
+    return _current_round.get()
+
+
+def instrument_round(
+    *, game_type: IdentitySource, table: IdentitySource, round_id: IdentitySource
+) -> Callable[[Callable[P, R]], Callable[P, R]]:
+    """Make each call of a function (sync or async) one round.
+
+    Each identity value is a literal, a callable taking the function's
+    arguments, or a source string: ``self.<attr>`` or ``arg.<parameter>``
+    (dotted paths allowed, e.g. ``self.table.name``).
+    """
+
+    def decorate(fn: Callable[P, R]) -> Callable[P, R]:
+        signature = inspect.signature(fn)
+
+        def scope_for(args: tuple[Any, ...], kwargs: dict[str, Any]) -> RoundScope | None:
+            if _runtime is None:
+                return None
+            try:
+                bound = signature.bind_partial(*args, **kwargs)
+                values = [resolve(s, fn, bound) for s in (game_type, table, round_id)]
+            except Exception as exc:
+                internal_error(f"instrument_round({fn.__qualname__})", exc)
+                return None
+            return RoundScope(*values)
+
+        if inspect.iscoroutinefunction(fn):
+
+            @functools.wraps(fn)
+            async def async_wrapper(*args: P.args, **kwargs: P.kwargs) -> Any:
+                scope = scope_for(args, kwargs)
+                if scope is None:
+                    return await fn(*args, **kwargs)  # type: ignore[misc]
+                with scope:
+                    return await fn(*args, **kwargs)  # type: ignore[misc]
+
+            return async_wrapper  # type: ignore[return-value]
+
+        @functools.wraps(fn)
+        def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+            scope = scope_for(args, kwargs)
+            if scope is None:
+                return fn(*args, **kwargs)
+            with scope:
+                return fn(*args, **kwargs)
+
+        return wrapper
+
+    return decorate
+
+
+__all__ = [
+    "RoundScope",
+    "cancel_round",
+    "configure",
+    "current_round",
+    "force_flush",
+    "get_runtime",
+    "instrument_round",
+    "record",
+    "round",
+    "shutdown",
+    "start",
+]
