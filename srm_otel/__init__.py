@@ -20,6 +20,7 @@ from srm_otel._api import (
     record,
     round,
     shutdown,
+    statistics,
 )
 from srm_otel._config import ConfigError
 from srm_otel.version import __version__
@@ -36,4 +37,5 @@ __all__ = [
     "record",
     "round",
     "shutdown",
+    "statistics",
 ]

@@ -24,6 +24,7 @@ from srm_otel._pipeline import Pipeline, build_pipeline
 from srm_otel._rounds import Round
 from srm_otel._runtime import Clock, Runtime
 from srm_otel._sources import IdentitySource, resolve
+from srm_otel._stats import IntervalSummary
 
 _logger = logging.getLogger("srm_otel")
 
@@ -156,6 +157,18 @@ def shutdown(timeout_s: float = 5.0) -> None:
         runtime.shutdown(timeout_s)
     except Exception as exc:
         internal_error("shutdown", exc)
+
+
+def statistics(per_table: bool = True) -> list[IntervalSummary]:
+    """Recent interval figures kept in-process (count, median, p95, mean, stdev, last values)."""
+    runtime = _runtime
+    if runtime is None:
+        return []
+    try:
+        return runtime.statistics.intervals(per_table)
+    except Exception as exc:
+        internal_error("statistics", exc)
+        return []
 
 
 class RoundScope:
@@ -303,4 +316,5 @@ __all__ = [
     "round",
     "shutdown",
     "start",
+    "statistics",
 ]

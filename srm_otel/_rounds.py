@@ -109,6 +109,37 @@ class RoundSink(Protocol):
     def event_rejected(self, game_type: str, table: str, event: str, outcome: str) -> None: ...
 
 
+class FanoutSink:
+    """Passes every decision to the telemetry sink, then to in-process observers."""
+
+    def __init__(self, primary: RoundSink, *observers: Any) -> None:
+        self._primary = primary
+        self._observers = observers
+
+    def round_opened(self, rnd: Round, t: float) -> None:
+        self._primary.round_opened(rnd, t)
+
+    def event_accepted(
+        self, rnd: Round, event: str, t: float, data: Mapping[str, Any] | None
+    ) -> None:
+        self._primary.event_accepted(rnd, event, t, data)
+
+    def interval_measured(
+        self, rnd: Round, spec: IntervalSpec, start: float, end: float, previous: Round | None
+    ) -> None:
+        self._primary.interval_measured(rnd, spec, start, end, previous)
+        for observer in self._observers:
+            observer.interval_measured(rnd, spec, start, end, previous)
+
+    def round_closed(self, rnd: Round, outcome: str, end: float, reason: str | None) -> None:
+        self._primary.round_closed(rnd, outcome, end, reason)
+        for observer in self._observers:
+            observer.round_closed(rnd, outcome, end, reason)
+
+    def event_rejected(self, game_type: str, table: str, event: str, outcome: str) -> None:
+        self._primary.event_rejected(game_type, table, event, outcome)
+
+
 class RoundTracker:
     """Turns events into intervals and closed rounds, within fixed memory bounds."""
 

@@ -14,7 +14,8 @@ from srm_otel._config import Settings
 from srm_otel._guard import Throttle, internal_error
 from srm_otel._pipeline import Pipeline
 from srm_otel._profiles import build_profiles
-from srm_otel._rounds import CANCELLED, COMPLETED, INVALID, Round, RoundTracker
+from srm_otel._rounds import CANCELLED, COMPLETED, INVALID, FanoutSink, Round, RoundTracker
+from srm_otel._stats import IntervalStatistics
 from srm_otel._telemetry import TelemetrySink
 
 _logger = logging.getLogger("srm_otel")
@@ -70,7 +71,9 @@ class Runtime:
         self.sink = TelemetrySink(
             pipeline.tracer(), pipeline.meter(), pipeline.logger(), known_events
         )
-        self.tracker = RoundTracker(self.profiles, settings.rounds, self.sink)
+        self.statistics = IntervalStatistics()
+        sink = FanoutSink(self.sink, self.statistics)
+        self.tracker = RoundTracker(self.profiles, settings.rounds, sink)
         self._throttle = Throttle(_logger)
         self._watchdog = Watchdog(self, settings.rounds.timeout_s) if watchdog else None
         self._stopped = False
