@@ -32,6 +32,8 @@ P = ParamSpec("P")
 R = TypeVar("R")
 
 _runtime: Runtime | None = None
+_runtime_is_automatic = False
+"""True when the auto-instrumentation set srm_otel up; configure() then keeps that set-up."""
 _configure_lock = threading.Lock()
 _atexit_registered = False
 
@@ -49,6 +51,9 @@ def configure(
     Calling it again replaces the running configuration (the old one is flushed).
     """
     settings = _config.load(config)
+    if _runtime_is_automatic and _runtime is not None:
+        _logger.info("srm_otel is already set up by the auto-instrumentation; keeping that set-up")
+        return
     if settings.disabled:
         _logger.info("OTEL_SDK_DISABLED is true: srm_otel records nothing")
         _install(None)
@@ -67,17 +72,20 @@ def start(
     clock: Clock | None = None,
     *,
     watchdog: bool = True,
+    automatic: bool = False,
 ) -> Runtime:
-    """Install a runtime built from parts; the test kit and the auto-instrumentation use it."""
+    """Install a runtime built from parts; the test kit, the demo and the auto-instrumentation
+    use it. ``automatic`` marks a set-up that a later configure() call must keep."""
     runtime = Runtime(settings, pipeline, clock, watchdog=watchdog)
-    _install(runtime)
+    _install(runtime, automatic)
     return runtime
 
 
-def _install(runtime: Runtime | None) -> None:
-    global _runtime, _atexit_registered
+def _install(runtime: Runtime | None, automatic: bool = False) -> None:
+    global _runtime, _atexit_registered, _runtime_is_automatic
     with _configure_lock:
         previous, _runtime = _runtime, runtime
+        _runtime_is_automatic = automatic and runtime is not None
         if not _atexit_registered:
             atexit.register(shutdown)
             _atexit_registered = True
@@ -148,9 +156,10 @@ def force_flush(timeout_s: float = 5.0) -> bool:
 
 def shutdown(timeout_s: float = 5.0) -> None:
     """Close open rounds as incomplete, flush and stop exporting. Runs at exit too."""
-    global _runtime
+    global _runtime, _runtime_is_automatic
     with _configure_lock:
         runtime, _runtime = _runtime, None
+        _runtime_is_automatic = False
     if runtime is None:
         return
     try:
