@@ -11,6 +11,7 @@ import argparse
 import importlib
 import sys
 from collections.abc import Sequence
+from types import ModuleType
 from typing import Final
 
 from srm_otel.version import __version__
@@ -36,7 +37,7 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _module(name: str) -> object:
+def _module(name: str) -> ModuleType:
     return importlib.import_module(f"srm_otel.cli.{name}_command")
 
 
@@ -46,7 +47,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     command = _module(args.command)
     try:
-        return int(command.run(args))  # type: ignore[attr-defined]
+        return int(command.run(args))
     except KeyboardInterrupt:
         return 130
 
