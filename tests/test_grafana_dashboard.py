@@ -67,22 +67,13 @@ def variables(dashboard: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return {variable["name"]: variable for variable in dashboard["templating"]["list"]}
 
 
-def prometheus_targets(dashboard: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
-    """(panel title, target) for every query sent to the Prometheus datasource."""
+def targets(dashboard: dict[str, Any], datasource: str) -> list[tuple[str, dict[str, Any]]]:
+    """(panel title, target) for every query sent to a datasource of this type."""
     return [
         (panel["title"], target)
         for panel in all_panels(dashboard)
         for target in panel.get("targets", [])
-        if target["datasource"]["type"] == "prometheus"
-    ]
-
-
-def loki_targets(dashboard: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
-    return [
-        (panel["title"], target)
-        for panel in all_panels(dashboard)
-        for target in panel.get("targets", [])
-        if target["datasource"]["type"] == "loki"
+        if target["datasource"]["type"] == datasource
     ]
 
 
@@ -171,7 +162,7 @@ def test_dashboard_has_the_panels_operators_need() -> None:
 def test_latency_panels_request_exemplars() -> None:
     latency = [
         (title, target)
-        for title, target in prometheus_targets(load_dashboard())
+        for title, target in targets(load_dashboard(), "prometheus")
         if "_duration_seconds_bucket" in target["expr"] and "[$__range]" not in target["expr"]
     ]
 
@@ -181,7 +172,7 @@ def test_latency_panels_request_exemplars() -> None:
 
 def test_prometheus_queries_use_only_contract_names() -> None:
     dashboard = load_dashboard()
-    expressions = [target["expr"] for _, target in prometheus_targets(dashboard)]
+    expressions = [target["expr"] for _, target in targets(dashboard, "prometheus")]
     expressions += [
         v["query"]["query"] for v in variables(dashboard).values() if v["type"] == "query"
     ]
@@ -201,7 +192,7 @@ def test_prometheus_queries_use_only_contract_names() -> None:
 
 
 def test_logs_panel_reads_warnings_and_errors_by_contract_labels() -> None:
-    [(_, target)] = loki_targets(load_dashboard())
+    [(_, target)] = targets(load_dashboard(), "loki")
     expr = target["expr"]
 
     assert expr.startswith('{service_name=~"$service", srm_site=~"$site"}')
@@ -518,7 +509,7 @@ def demo_prometheus(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoPr
 @pytest.mark.e2e
 def test_every_dashboard_query_answers_with_data(demo_prometheus: DemoPrometheus) -> None:
     failures = []
-    for title, target in prometheus_targets(load_dashboard()):
+    for title, target in targets(load_dashboard(), "prometheus"):
         expr = substitute(target["expr"], ALL_SELECTED)
         try:
             result = demo_prometheus.query(expr)
@@ -543,7 +534,7 @@ def test_queries_narrowed_to_one_roulette_table_and_interval(
         "interval": prometheus_regex_value("*X;2-to-*X;3"),
     }
     answered = {}
-    for title, target in prometheus_targets(load_dashboard()):
+    for title, target in targets(load_dashboard(), "prometheus"):
         result = demo_prometheus.query(substitute(target["expr"], selected))
         answered.setdefault(title, []).extend(result)
 
