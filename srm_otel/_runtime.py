@@ -20,6 +20,7 @@ from srm_otel._telemetry import TelemetrySink
 
 _logger = logging.getLogger("srm_otel")
 
+MAX_EVENT_LEN: Final = 64
 MAX_GAME_TYPE_LEN: Final = 32
 MAX_TABLE_LEN: Final = 64
 MAX_ROUND_ID_LEN: Final = 128
@@ -90,7 +91,7 @@ class Runtime:
         data: Mapping[str, Any],
     ) -> str:
         """Check the input, stamp the event and hand it to the tracker."""
-        name = _identity(event, MAX_GAME_TYPE_LEN * 2)
+        name = _identity(event, MAX_EVENT_LEN) if isinstance(event, str) else None
         game = _identity(game_type, MAX_GAME_TYPE_LEN)
         tbl = _identity(table, MAX_TABLE_LEN)
         rid = _identity(round_id, MAX_ROUND_ID_LEN)
