@@ -19,6 +19,7 @@ import yaml
 
 from srm_otel import semconv
 from srm_otel._profiles import BUILTIN_INTERVALS, CROSS_ROUND_SCOPE, ROUND_SCOPE, IntervalSpec
+from srm_otel._sources import is_source
 
 SITE_ADDRESSES: Final = {"GE": "100.64.0.113", "TPE": "100.64.0.160"}
 """Telemetry servers of the two studio sites; their collectors listen on the OTLP ports."""
@@ -72,6 +73,27 @@ class ExportSettings:
 
 
 @dataclass(frozen=True)
+class HookSpec:
+    """One ``instrument:`` entry: calls of ``module:qualname`` report ``event``.
+
+    ``game_type``, ``table``, ``round_id`` and the ``data`` values are literals
+    or sources (``self.<attr>``, ``arg.<parameter>``, ``return``, ``return.<attr>``).
+    """
+
+    module: str
+    qualname: str
+    event: str
+    game_type: str | int
+    table: str | int
+    round_id: str | int
+    data: tuple[tuple[str, str | int], ...] = ()
+
+    @property
+    def function(self) -> str:
+        return f"{self.module}:{self.qualname}"
+
+
+@dataclass(frozen=True)
 class Settings:
     """The resolved configuration, after the file, the defaults and the environment."""
 
@@ -83,6 +105,7 @@ class Settings:
     export: ExportSettings = ExportSettings()
     games: Mapping[str, Mapping[str, IntervalSpec]] = field(default_factory=dict)
     resource_attributes: Mapping[str, str] = field(default_factory=dict)
+    instrument: tuple[HookSpec, ...] = ()
     disabled: bool = False
     source: str = "defaults"
 
@@ -242,6 +265,7 @@ SCHEMA: Final[dict[str, Any]] = {
         "max_export_batch_size": _number(1, integer=True),
     },
     "games": None,  # checked by _parse_games: its keys are game and interval names
+    "instrument": None,  # checked by _parse_instrument: a list of hooks
 }
 INTERVAL_KEYS: Final = ("from", "to", "expected_s", "scope")
 
@@ -276,6 +300,7 @@ def _parse(raw: Any, source: str) -> Settings:
     problems: list[str] = []
     values = _walk(SCHEMA, raw, "", problems)
     games = _parse_games(values.get("games", {}), problems)
+    hooks = _parse_instrument(values.get("instrument", []), problems)
     settings = Settings(
         service_name=values.get("service_name", semconv.DEFAULT_SERVICE_NAME),
         site=values.get("site"),
@@ -284,6 +309,7 @@ def _parse(raw: Any, source: str) -> Settings:
         rounds=RoundSettings(**values.get("rounds", {})),
         export=ExportSettings(**values.get("export", {})),
         games=games,
+        instrument=hooks,
         source=source,
     )
     settings = _resolve_site(settings)
@@ -376,6 +402,82 @@ def _expected_range(path: str, value: Any, problems: list[str]) -> tuple[float, 
         problems.append(f"{path}: {value!r} must satisfy 0 <= low < high")
         return None
     return low, high
+
+
+HOOK_KEYS: Final = ("function", "event", "game_type", "table", "round_id", "data")
+HOOK_IDENTITY_KEYS: Final = ("game_type", "table", "round_id")
+
+
+def _parse_instrument(raw: Any, problems: list[str]) -> tuple[HookSpec, ...]:
+    if raw is None:
+        return ()
+    if not isinstance(raw, list):
+        problems.append(f"instrument: must be a list of hooks, got {raw!r}")
+        return ()
+    hooks = (_parse_hook(f"instrument[{i}]", entry, problems) for i, entry in enumerate(raw))
+    return tuple(hook for hook in hooks if hook is not None)
+
+
+def _parse_hook(path: str, raw: Any, problems: list[str]) -> HookSpec | None:
+    if not isinstance(raw, Mapping):
+        problems.append(f"{path}: must be a mapping with keys {', '.join(HOOK_KEYS)}")
+        return None
+    count = len(problems)
+    for key in set(raw) - set(HOOK_KEYS):
+        problems.append(_unknown_key(f"{path}.{key}", key, HOOK_KEYS))
+    target = _hook_function(f"{path}.function", raw.get("function"), problems)
+    event = _event_name(f"{path}.event", raw.get("event"), problems)
+    identity = [_hook_value(f"{path}.{key}", raw.get(key), problems) for key in HOOK_IDENTITY_KEYS]
+    data = _hook_data(f"{path}.data", raw.get("data") or {}, problems)
+    if len(problems) > count or target is None or event is None:
+        return None
+    game_type, table, round_id = identity
+    return HookSpec(*target, event, game_type, table, round_id, data)
+
+
+def _hook_function(path: str, value: Any, problems: list[str]) -> tuple[str, str] | None:
+    module, sep, qualname = value.partition(":") if isinstance(value, str) else ("", "", "")
+    if not sep or not _dotted_names(module) or not _dotted_names(qualname):
+        problems.append(
+            f"{path}: {value!r} must name a function as module:qualname, "
+            "e.g. studio_game:RouletteTable.open_round"
+        )
+        return None
+    return module, qualname
+
+
+def _hook_value(path: str, value: Any, problems: list[str]) -> Any:
+    """A literal (string or whole number) or a source whose path is made of attribute names."""
+    if value is None:
+        problems.append(f"{path}: missing; give a literal or self.<attr>, arg.<name>, return")
+        return None
+    if isinstance(value, bool) or not isinstance(value, (str, int)):
+        problems.append(f"{path}: {value!r} must be a string, a whole number or a source")
+        return None
+    if isinstance(value, str) and not value.strip():
+        problems.append(f"{path}: must not be empty")
+        return None
+    attributes = value.partition(".")[2] if isinstance(value, str) else ""
+    if is_source(value) and "." in str(value) and not _dotted_names(attributes):
+        problems.append(f"{path}: {value!r} must continue with attribute names after the dot")
+        return None
+    return value
+
+
+def _hook_data(path: str, raw: Any, problems: list[str]) -> tuple[tuple[str, str | int], ...]:
+    if not isinstance(raw, Mapping):
+        problems.append(f"{path}: must be a mapping of data names to literals or sources")
+        return ()
+    data = []
+    for key, value in raw.items():
+        if _text(f"{path}.{key}", key, problems) is not None:
+            checked = _hook_value(f"{path}.{key}", value, problems)
+            data.append((str(key), checked))
+    return tuple(data)
+
+
+def _dotted_names(text: str) -> bool:
+    return bool(text) and all(part.isidentifier() for part in text.split("."))
 
 
 # --- Sites and the environment -----------------------------------------
