@@ -19,6 +19,7 @@ from tests.e2e.conftest import LOKI_TENANT
 from tests.support.loki_standin import LokiStandin
 from tests.support.net import wait_until
 from tests.support.prometheus import PrometheusServer, Samples
+from tests.test_prometheus_rules import CONTRACT_METRICS
 
 pytestmark = pytest.mark.e2e
 
@@ -56,19 +57,6 @@ CROSS_ROUND = {
 
 TABLES = {"PRD": 3, "VIP-01": 2}
 """Rounds played per table."""
-
-CONTRACT_METRICS = {
-    "srm_interval_duration_seconds_bucket",
-    "srm_interval_duration_seconds_sum",
-    "srm_interval_duration_seconds_count",
-    "srm_round_duration_seconds_bucket",
-    "srm_round_duration_seconds_sum",
-    "srm_round_duration_seconds_count",
-    "srm_rounds_total",
-    "srm_interval_out_of_range_total",
-    "srm_events_total",
-    "srm_rounds_active",
-}
 
 
 def offset(event: str) -> float:
