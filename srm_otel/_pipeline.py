@@ -180,20 +180,60 @@ class Pipeline:
         return self.logger_provider.get_logger(semconv.INSTRUMENTATION_SCOPE, __version__)
 
     def force_flush(self, timeout_s: float) -> bool:
-        millis = int(timeout_s * 1000)
-        ok = self.tracer_provider.force_flush(millis)
-        ok = self.logger_provider.force_flush(millis) and ok
-        return bool(self.meter_provider.force_flush(millis)) and ok
+        """Export what is queued; False if it did not finish within ``timeout_s``."""
+        return _within(timeout_s, "flush", self._flush_now, timeout_s)
 
     def shutdown(self, timeout_s: float) -> None:
-        self.force_flush(timeout_s)
+        """Stop /metrics, flush, then stop the providers, all within ``timeout_s``."""
         if self.metrics_server is not None:
             self.metrics_server.shutdown()
             self.metrics_server.server_close()
+        _within(timeout_s, "shutdown", self._shutdown_now, timeout_s)
+
+    def _flush_now(self, timeout_s: float) -> None:
+        millis = int(timeout_s * 1000)
+        self.tracer_provider.force_flush(millis)
+        self.logger_provider.force_flush(millis)
+        self.meter_provider.force_flush(millis)
+
+    def _shutdown_now(self, timeout_s: float) -> None:
+        self._flush_now(timeout_s)
         if self.owns_providers:
             self.tracer_provider.shutdown()
             self.logger_provider.shutdown()
             self.meter_provider.shutdown(timeout_millis=timeout_s * 1000)
+
+
+def _within(timeout_s: float, what: str, step: Any, *args: Any) -> bool:
+    """Run a flush or shutdown on a helper thread and stop waiting after ``timeout_s``.
+
+    The SDK's batch processors wait for their exporter, which retries a slow or
+    hung collector for its whole timeout, once per batch; the game's exit must
+    not wait for that. What has not been sent by then is lost, and logged.
+    """
+    failure: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            step(*args)
+        except Exception as exc:
+            failure.append(exc)
+
+    worker = Thread(target=run, name=f"srm-otel-{what}", daemon=True)
+    worker.start()
+    worker.join(timeout_s)
+    if worker.is_alive():
+        _logger.warning(
+            "srm_otel %s did not finish within %.1fs (collector slow or unreachable); "
+            "telemetry still queued may be lost",
+            what,
+            timeout_s,
+        )
+        return False
+    if failure:
+        _logger.warning("srm_otel %s incomplete: %s", what, failure[0])
+        return False
+    return True
 
 
 def build_resource(settings: Settings) -> Resource:
@@ -227,10 +267,14 @@ def build_pipeline(settings: Settings) -> Pipeline:
         if served is not None:
             reader, metrics_server, metrics_thread, metrics_url = served
             readers.append(reader)
-    meter_provider = MeterProvider(resource=resource, metric_readers=readers)
+    # srm_otel shuts the providers down itself, within a bound; the SDK's own
+    # exit hooks would wait on a hung collector and print tracebacks at exit.
+    meter_provider = MeterProvider(
+        resource=resource, metric_readers=readers, shutdown_on_exit=False
+    )
     drops.bind(meter_provider.get_meter(semconv.INSTRUMENTATION_SCOPE, __version__))
-    tracer_provider = TracerProvider(resource=resource)
-    logger_provider = LoggerProvider(resource=resource)
+    tracer_provider = TracerProvider(resource=resource, shutdown_on_exit=False)
+    logger_provider = LoggerProvider(resource=resource, shutdown_on_exit=False)
     if settings.otlp.endpoint:
         _add_otlp_processors(settings, tracer_provider, logger_provider, drops)
     return Pipeline(
