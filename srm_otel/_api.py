@@ -11,6 +11,7 @@ import functools
 import inspect
 import logging
 import os
+import signal
 import threading
 from collections.abc import Callable, Mapping
 from types import TracebackType
@@ -35,7 +36,7 @@ _runtime: Runtime | None = None
 _runtime_is_automatic = False
 """True when the auto-instrumentation set srm_otel up; configure() then keeps that set-up."""
 _configure_lock = threading.Lock()
-_atexit_registered = False
+_process_hooks_installed = False
 
 _current_round: contextvars.ContextVar[RoundScope | None] = contextvars.ContextVar(
     "srm_otel_current_round", default=None
@@ -82,15 +83,50 @@ def start(
 
 
 def _install(runtime: Runtime | None, automatic: bool = False) -> None:
-    global _runtime, _atexit_registered, _runtime_is_automatic
+    global _runtime, _runtime_is_automatic
     with _configure_lock:
         previous, _runtime = _runtime, runtime
         _runtime_is_automatic = automatic and runtime is not None
-        if not _atexit_registered:
-            atexit.register(shutdown)
-            _atexit_registered = True
+        _install_process_hooks()
     if previous is not None:
         previous.shutdown(timeout_s=5.0)
+
+
+def _install_process_hooks() -> None:
+    """Flush at exit and on SIGTERM; give a forked worker working locks and a watchdog."""
+    global _process_hooks_installed
+    if _process_hooks_installed:
+        return
+    _process_hooks_installed = True
+    atexit.register(shutdown)
+    if hasattr(os, "register_at_fork"):
+        os.register_at_fork(after_in_child=_after_fork_in_child)
+    _flush_on_sigterm()
+
+
+def _flush_on_sigterm() -> None:
+    # Python's default SIGTERM ends the process without running atexit. Only
+    # where the program left SIGTERM at its default do we step in: flush
+    # (bounded), then die of SIGTERM as the program would have.
+    if threading.current_thread() is not threading.main_thread():
+        return
+    if signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL:
+        return
+
+    def on_sigterm(signum: int, frame: Any) -> None:
+        try:
+            shutdown()
+        finally:
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)
+            os.kill(os.getpid(), signal.SIGTERM)
+
+    signal.signal(signal.SIGTERM, on_sigterm)
+
+
+def _after_fork_in_child() -> None:
+    runtime = _runtime
+    if runtime is not None:
+        runtime.after_fork()
 
 
 def get_runtime() -> Runtime | None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import math
-import os
 import threading
 import time
 from collections.abc import Mapping
@@ -143,6 +142,13 @@ class Runtime:
 
     # --- lifecycle --------------------------------------------------------
 
+    def after_fork(self) -> None:
+        """In a forked child: fresh locks (a parent thread may have held one) and a watchdog."""
+        self.tracker.after_fork()
+        self.statistics.after_fork()
+        if self._watchdog is not None:
+            self._watchdog.start()
+
     def sweep(self) -> int:
         return self.tracker.sweep(self.clock.now())
 
@@ -169,18 +175,13 @@ class Watchdog:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.start()
-        if hasattr(os, "register_at_fork"):
-            os.register_at_fork(after_in_child=self._restart_in_child)
 
     def start(self) -> None:
+        """Start the thread; also in a forked child, where the parent's thread is gone."""
+        if self._stop.is_set():
+            return
         self._thread = threading.Thread(target=self._run, name="srm-otel-watchdog", daemon=True)
         self._thread.start()
-
-    def _restart_in_child(self) -> None:
-        # Threads do not survive fork(); a forked worker gets a watchdog of its own.
-        if not self._stop.is_set():
-            self._stop = threading.Event()
-            self.start()
 
     def _run(self) -> None:
         while not self._stop.wait(self._period_s):

@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import socket
-import threading
 import urllib.request
 from collections.abc import Iterator
 from concurrent import futures
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import grpc
@@ -18,6 +16,7 @@ from opentelemetry.proto.collector.trace.v1 import trace_service_pb2, trace_serv
 
 import srm_otel
 from srm_otel import _api
+from tests.receivers import OtlpHttpReceiver
 
 T0 = 1_767_000_000.0
 ROUND = [
@@ -81,55 +80,6 @@ def test_busy_metrics_port_is_reported_and_the_game_goes_on(
     runtime = _api.get_runtime()
     assert runtime is not None and runtime.pipeline.metrics_url is None
     assert f"cannot serve /metrics on 127.0.0.1:{port}" in caplog.text
-
-
-class OtlpHttpReceiver:
-    """Records OTLP/HTTP protobuf requests by path; or hangs, never answering."""
-
-    def __init__(self, hang: bool = False) -> None:
-        self.requests: list[tuple[str, bytes]] = []
-        self.release = threading.Event()
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers["Content-Length"]))
-                if hang:
-                    receiver.release.wait(10)
-                    return
-                receiver.requests.append((self.path, body))
-                self.send_response(200)
-                self.send_header("Content-Type", "application/x-protobuf")
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-
-    @property
-    def endpoint(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}"
-
-    def log_bodies(self) -> list[str]:
-        bodies = []
-        for path, raw in self.requests:
-            if path == "/v1/logs":
-                request = logs_service_pb2.ExportLogsServiceRequest.FromString(raw)
-                for resource_logs in request.resource_logs:
-                    for scope_logs in resource_logs.scope_logs:
-                        bodies += [r.body.string_value for r in scope_logs.log_records]
-        return bodies
-
-    def stop(self) -> None:
-        self.release.set()
-        self.server.shutdown()
-        self.server.server_close()
-        self.thread.join(timeout=5)
 
 
 @pytest.fixture
