@@ -369,3 +369,139 @@ def test_unmodified_program_reports_every_round_and_interval(
     completed = sum(len(rounds) for rounds in program.round_ids.values())
     assert receiver.counter_totals("srm.rounds", "srm.round.outcome") == {"completed": completed}
     assert {r["service.name"] for r in receiver.resources()} == {program.service_name}
+
+
+def test_disabled_instrumentations_switch_the_hooks_off(
+    tmp_path: Path, receiver: OtlpReceiver
+) -> None:
+    config = _config_file(tmp_path, THREADED_SICBO.hooks)
+    env = _environment(receiver, {"OTEL_PYTHON_DISABLED_INSTRUMENTATIONS": "srm_hooks"})
+
+    code, output = run_program(
+        tmp_path, "srm-otel run", config, [sys.executable, THREADED_SICBO.script], env
+    )
+
+    assert (code, output.strip()) == (0, "threaded_studio.py: done")
+    assert (receiver.rounds(), receiver.interval_spans()) == ({}, Counter())
+
+
+def test_hooks_on_missing_targets_warn_at_start_and_the_program_runs(
+    tmp_path: Path, receiver: OtlpReceiver
+) -> None:
+    hooks = yaml.safe_load((PROGRAMS / ASYNCIO_ROULETTE.hooks).read_text())["instrument"]
+    identity = {"game_type": "roulette", "table": "self.table_name", "round_id": "return"}
+    missing = [
+        {"function": "studio_lobby:Lobby.open", "event": "tableapi_start", **identity},
+        {"function": "roulette_controller:TableApi.void_round", "event": "tableapi_finish"}
+        | identity,
+    ]
+    config = _config_file(tmp_path, ASYNCIO_ROULETTE.hooks, instrument=missing + hooks)
+
+    code, output = run_program(
+        tmp_path,
+        "opentelemetry-instrument",
+        config,
+        [sys.executable, ASYNCIO_ROULETTE.script],
+        _environment(receiver),
+    )
+
+    assert code == 0
+    assert output.splitlines() == [
+        "srm_otel hook studio_lobby:Lobby.open -> tableapi_start: module 'studio_lobby' not "
+        "found; the hook stays idle unless the program imports it later",
+        "srm_otel hook roulette_controller:TableApi.void_round -> tableapi_finish: "
+        "roulette_controller has no function 'TableApi.void_round'",
+        "asyncio_studio.py: done",
+    ]
+    assert receiver.counter_totals("srm.rounds", "srm.round.outcome") == {"completed": 6}
+
+
+def test_the_exit_status_passes_through(tmp_path: Path, receiver: OtlpReceiver) -> None:
+    config = _config_file(tmp_path, ASYNCIO_ROULETTE.hooks, instrument=[])
+    program = [sys.executable, "-c", "import sys; print('exiting with 7'); sys.exit(7)"]
+
+    code, output = run_program(tmp_path, "srm-otel run", config, program, _environment(receiver))
+
+    assert (code, output.strip()) == (7, "exiting with 7")
+
+
+WAITING_PROGRAM = """
+import os, pathlib, signal, sys, time
+
+def stop(signum, frame):
+    print("program: stopping on", signal.Signals(signum).name)
+    sys.exit(42)
+
+signal.signal(signal.SIGTERM, stop)
+pathlib.Path(sys.argv[1]).write_text(str(os.getpid()))
+time.sleep(60)
+"""
+
+
+def test_signals_reach_the_program_itself(tmp_path: Path, receiver: OtlpReceiver) -> None:
+    config = _config_file(tmp_path, ASYNCIO_ROULETTE.hooks, instrument=[])
+    ready = tmp_path / "ready"
+    argv, _ = _argv("srm-otel run", config, [sys.executable, "-c", WAITING_PROGRAM, str(ready)])
+    process = ServerProcess("waiting", argv, tmp_path / "waiting.log", env=_environment(receiver))
+    process.start()
+    started_as = process.pid
+    try:
+        wait_until(ready.exists, timeout=PROGRAM_TIMEOUT_S, what="program ready")
+    finally:
+        code = process.stop()  # SIGTERM to the PID that srm-otel run started as
+
+    assert (int(ready.read_text()), code) == (started_as, 42)
+    assert process.log_tail().strip() == "program: stopping on SIGTERM"
+
+
+def test_a_bad_configuration_stops_srm_otel_run_before_the_program(
+    tmp_path: Path, receiver: OtlpReceiver
+) -> None:
+    config = _config_file(
+        tmp_path, ASYNCIO_ROULETTE.hooks, instrument=[{"function": "roulette_controller"}]
+    )
+    marker = tmp_path / "program-ran"
+    program = [sys.executable, "-c", f"open({str(marker)!r}, 'w')"]
+
+    code, output = run_program(tmp_path, "srm-otel run", config, program, _environment(receiver))
+
+    assert code == 1
+    assert output.splitlines()[:2] == [
+        f"srm-otel run: invalid srm_otel file {config}:",
+        "  - instrument[0].function: 'roulette_controller' must name a function as "
+        "module:qualname, e.g. studio_game:RouletteTable.open_round",
+    ]
+    assert not marker.exists()
+
+
+CONFIGURING_PROGRAM = """
+import srm_otel
+from opentelemetry import trace
+
+srm_otel.configure()
+with trace.get_tracer("studio").start_as_current_span("shift"):
+    for event in ("tableapi_start", "tableapi_betstop", "tableapi_deal", "tableapi_finish"):
+        srm_otel.record(event, game_type="baccarat", table="BAC-01", round_id="b1")
+print(type(trace.get_tracer_provider()).__name__)
+"""
+
+
+@pytest.mark.parametrize("runner", RUNNERS)
+def test_a_program_that_configures_srm_otel_keeps_the_one_set_up(
+    tmp_path: Path, receiver: OtlpReceiver, runner: str
+) -> None:
+    config = _config_file(tmp_path, ASYNCIO_ROULETTE.hooks, instrument=[])
+    program = [sys.executable, "-c", CONFIGURING_PROGRAM]
+
+    code, output = run_program(tmp_path, runner, config, program, _environment(receiver))
+
+    assert (code, output.strip()) == (0, "TracerProvider")
+    assert receiver.rounds() == {
+        "b1": (
+            "completed",
+            ["tableapi_start", "tableapi_betstop", "tableapi_deal", "tableapi_finish"],
+        )
+    }
+    assert "shift" in {span.name for span in receiver.spans()}
+    instances = {r["service.instance.id"] for r in receiver.resources()}
+    assert len(instances) == 1, instances

@@ -45,6 +45,7 @@ class SrmHooksInstrumentor(BaseInstrumentor):  # type: ignore[misc]
 
     _installer: HookInstaller | None = None
     _raised = RaisedCalls()
+    """Counts of the latest instrument(); uninstrument() keeps them for reading."""
 
     def instrumentation_dependencies(self) -> Collection[str]:
         return ()
@@ -57,6 +58,7 @@ class SrmHooksInstrumentor(BaseInstrumentor):  # type: ignore[misc]
             return
         if not hooks:
             return
+        type(self)._raised = RaisedCalls()
         installer = HookInstaller(hooks, self._raised)
         installer.install()
         type(self)._installer = installer
