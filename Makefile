@@ -36,8 +36,8 @@ prometheus:
 	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus; }
 
 lint: venv
-	$(BIN)/ruff check srm_otel tests bench
-	$(BIN)/ruff format --check srm_otel tests bench
+	$(BIN)/ruff check srm_otel tests bench examples
+	$(BIN)/ruff format --check srm_otel tests bench examples
 
 typecheck: venv
 	$(BIN)/mypy
