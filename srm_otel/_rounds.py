@@ -41,7 +41,6 @@ class Round:
         "block_start",
         "events",
         "game_type",
-        "last_seen",
         "opened_at",
         "profile",
         "round_id",
@@ -58,7 +57,6 @@ class Round:
         self.profile = profile
         self.events: dict[str, float] = {}
         self.opened_at = now
-        self.last_seen = now
         self.telemetry: Any = None
         self.block_start: float | None = None
 
@@ -194,7 +192,7 @@ class RoundTracker:
             intervals = _in_round_intervals(rnd, event, t)
             if intervals is None:
                 return self._reject(game_type, table, event, REORDERED)
-            self._accept(state, rnd, event, t, data, now, intervals)
+            self._accept(state, rnd, event, t, data, intervals)
             if event == TABLEAPI_FINISH:
                 self._close(state, rnd, COMPLETED, t, None)
         return ACCEPTED
@@ -225,11 +223,9 @@ class RoundTracker:
         event: str,
         t: float,
         data: Mapping[str, Any] | None,
-        now: float,
         intervals: list[tuple[IntervalSpec, float, float]],
     ) -> None:
         rnd.events[event] = t
-        rnd.last_seen = now
         self._sink.event_accepted(rnd, event, t, data)
         for spec, start, end in intervals:
             self._sink.interval_measured(rnd, spec, start, end, None)

@@ -9,6 +9,8 @@ import time
 from collections.abc import Mapping
 from typing import Any, Final, Protocol
 
+from opentelemetry.trace import Status, StatusCode
+
 from srm_otel._config import Settings
 from srm_otel._guard import Throttle, internal_error
 from srm_otel._pipeline import Pipeline
@@ -131,8 +133,6 @@ class Runtime:
             outcome, reason = CANCELLED, f"{type(error).__name__} in the round"
             span = rnd.telemetry.span
             span.record_exception(error)
-            from opentelemetry.trace import Status, StatusCode
-
             span.set_status(Status(StatusCode.ERROR, reason))
         self.tracker.close_round(rnd.game_type, rnd.table, rnd.round_id, outcome, now, reason)
 

@@ -20,7 +20,7 @@ from opentelemetry.trace import Link, Span, Status, StatusCode, Tracer
 from srm_otel import semconv
 from srm_otel._guard import Throttle
 from srm_otel._profiles import TABLEAPI_START, IntervalSpec
-from srm_otel._rounds import INCOMPLETE, OVERFLOW, Round
+from srm_otel._rounds import COMPLETED, INCOMPLETE, OVERFLOW, Round
 
 _logger = logging.getLogger("srm_otel")
 
@@ -265,7 +265,7 @@ class TelemetrySink:
         if outcome == INCOMPLETE:
             span.set_status(Status(StatusCode.ERROR, reason))
             self._log_incomplete(rnd, end, reason, handle.context)
-        elif outcome == "completed":
+        elif outcome == COMPLETED:
             self._record_round_duration(rnd, end, table_attrs, handle.context)
         span.end(end_time=to_ns(end))
         keys = (semconv.GAME_TYPE, semconv.TABLE_ID, semconv.ROUND_OUTCOME)
