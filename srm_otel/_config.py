@@ -325,27 +325,38 @@ def _parse_games(raw: Any, problems: list[str]) -> dict[str, dict[str, IntervalS
         return {}
     games: dict[str, dict[str, IntervalSpec]] = {}
     for game, body in raw.items():
-        path = f"games.{game}"
-        if _text(path, game, problems) is None:
-            continue
-        if not isinstance(body, Mapping) or set(body) - {"intervals"}:
-            extra = set(body) - {"intervals"} if isinstance(body, Mapping) else set()
-            for key in extra:
-                problems.append(_unknown_key(f"{path}.{key}", key, ("intervals",)))
-            if not isinstance(body, Mapping):
-                problems.append(f"{path}: must be a mapping with the key 'intervals'")
-            continue
-        intervals = body.get("intervals") or {}
-        if not isinstance(intervals, Mapping):
-            problems.append(f"{path}.intervals: must be a mapping of interval names")
-            continue
-        builtin = {s.name: s for s in BUILTIN_INTERVALS.get(game, ())}
-        games[game] = {}
-        for name, spec_raw in intervals.items():
-            spec = _parse_interval(f"{path}.intervals.{name}", name, spec_raw, builtin, problems)
-            if spec is not None:
-                games[game][name] = spec
+        intervals = _game_intervals(f"games.{game}", game, body, problems)
+        if intervals is not None:
+            games[game] = _parse_game_intervals(f"games.{game}", game, intervals, problems)
     return games
+
+
+def _game_intervals(path: str, game: Any, body: Any, problems: list[str]) -> Any:
+    """The ``intervals`` mapping of one game entry, or None after reporting why not."""
+    if _text(path, game, problems) is None:
+        return None
+    if not isinstance(body, Mapping):
+        problems.append(f"{path}: must be a mapping with the key 'intervals'")
+        return None
+    for key in set(body) - {"intervals"}:
+        problems.append(_unknown_key(f"{path}.{key}", key, ("intervals",)))
+    intervals = body.get("intervals") or {}
+    if not isinstance(intervals, Mapping):
+        problems.append(f"{path}.intervals: must be a mapping of interval names")
+        return None
+    return intervals
+
+
+def _parse_game_intervals(
+    path: str, game: str, intervals: Mapping[Any, Any], problems: list[str]
+) -> dict[str, IntervalSpec]:
+    builtin = {s.name: s for s in BUILTIN_INTERVALS.get(game, ())}
+    specs = {}
+    for name, raw in intervals.items():
+        spec = _parse_interval(f"{path}.intervals.{name}", name, raw, builtin, problems)
+        if spec is not None:
+            specs[str(name)] = spec
+    return specs
 
 
 def _parse_interval(
