@@ -6,8 +6,7 @@ reproducible: the same seed and tables give the same events.
 
     studio = Studio.with_tables(6, seed=7)
     for event in studio.events(start=time.time(), until=time.time() + 600):
-        srm_otel.record(event.event, game_type=event.game_type, table=event.table,
-                        round_id=event.round_id, timestamp=event.timestamp, **event.data)
+        event.report()  # srm_otel.record(...) with the event's identity and timestamp
 
 Most steps fall inside their expected range. Now and then a step runs slow (a
 dealer who waits, a ball that spins long), a device repeats an event, and a
@@ -31,6 +30,8 @@ import random
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
+
+import srm_otel
 
 ROULETTE: Final = "roulette"
 SICBO: Final = "sicbo"
@@ -59,6 +60,17 @@ class SimulatedEvent:
     table: str
     round_id: str
     data: dict[str, Any] = field(default_factory=dict)
+
+    def report(self) -> None:
+        """Hand the event to srm_otel, stamped with its simulated time."""
+        srm_otel.record(
+            self.event,
+            game_type=self.game_type,
+            table=self.table,
+            round_id=self.round_id,
+            timestamp=self.timestamp,
+            **self.data,
+        )
 
     def to_json(self) -> str:
         """One line of the format ``srm-otel replay`` reads."""

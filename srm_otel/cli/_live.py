@@ -193,7 +193,8 @@ def is_terminal(out: TextIO) -> bool:
         return False
 
 
-def print_summary(title: str, snapshot: Snapshot, out: TextIO = sys.stdout) -> None:
+def print_summary(title: str, snapshot: Snapshot, out: TextIO | None = None) -> None:
+    out = out or sys.stdout
     print(title, file=out)
     print("", file=out)
     for line in table_lines(snapshot):

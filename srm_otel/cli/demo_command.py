@@ -18,7 +18,7 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Final, TextIO
+from typing import Final, TextIO
 
 import srm_otel
 from srm_otel import _api
@@ -41,7 +41,7 @@ from srm_otel.cli._live import (
     is_terminal,
     print_summary,
 )
-from srm_otel.simulation import SimulatedEvent, Studio
+from srm_otel.simulation import Studio
 
 COMMAND: Final = "demo"
 DEFAULT_DURATION_S: Final = 20.0
@@ -285,7 +285,7 @@ def _play(
 
     for event in studio.events(clock.start, until=end):
         wait_until(event.timestamp)
-        _report(event)
+        event.report()
         if record_file is not None:
             record_file.write(event.to_json() + "\n")
         count += 1
@@ -303,18 +303,6 @@ def _header(clock: SimulatedClock, end: float, args: argparse.Namespace) -> str:
     return (
         f"srm-otel demo: studio time {_clock_text(elapsed)} of {_clock_text(end - clock.start)}"
         f" ({args.tables} tables, speed {args.speed:g}x)"
-    )
-
-
-def _report(event: SimulatedEvent) -> None:
-    data: dict[str, Any] = event.data
-    srm_otel.record(
-        event.event,
-        game_type=event.game_type,
-        table=event.table,
-        round_id=event.round_id,
-        timestamp=event.timestamp,
-        **data,
     )
 
 
