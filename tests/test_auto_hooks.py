@@ -20,7 +20,7 @@ import pytest
 import srm_otel
 from srm_otel import _config
 from srm_otel.auto import SrmHooksInstrumentor
-from srm_otel.auto._imports import ImportWatcher
+from srm_otel.auto._imports import ImportWatcher, module_can_be_found
 from srm_otel.testing import CapturedTelemetry
 
 GAME_SOURCE = '''
@@ -365,3 +365,29 @@ def test_instrument_entries_become_hook_specs() -> None:
             data=(("dealer", "arg.dealer.name"),),
         ),
     )
+
+
+def test_a_module_beside_the_script_counts_as_found_before_the_script_runs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # From sitecustomize, sys.path does not hold the script's directory yet.
+    (tmp_path / "studio.py").write_text("import beside_studio\n")
+    (tmp_path / "beside_studio.py").write_text("")
+    (tmp_path / "vendor").mkdir()
+    (tmp_path / "vendor" / "__init__.py").write_text("")
+    (tmp_path / "vendor" / "wheel.py").write_text("")
+    monkeypatch.setattr(sys, "argv", [str(tmp_path / "studio.py")])
+
+    found = {
+        name: module_can_be_found(name)
+        for name in ("beside_studio", "vendor.wheel", "vendor.shaker", "elsewhere", "json.decoder")
+    }
+
+    assert found == {
+        "beside_studio": True,
+        "vendor.wheel": True,
+        "vendor.shaker": False,
+        "elsewhere": False,
+        "json.decoder": True,
+    }
+    assert "vendor" not in sys.modules

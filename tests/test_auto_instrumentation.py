@@ -505,3 +505,26 @@ def test_a_program_that_configures_srm_otel_keeps_the_one_set_up(
     assert "shift" in {span.name for span in receiver.spans()}
     instances = {r["service.instance.id"] for r in receiver.resources()}
     assert len(instances) == 1, instances
+
+
+def test_a_bad_configuration_under_opentelemetry_instrument_leaves_the_program_running(
+    tmp_path: Path, receiver: OtlpReceiver
+) -> None:
+    config = _config_file(tmp_path, THREADED_SICBO.hooks, rounds={"timeout_s": -1})
+
+    code, output = run_program(
+        tmp_path,
+        "opentelemetry-instrument",
+        config,
+        [sys.executable, THREADED_SICBO.script],
+        _environment(receiver),
+    )
+
+    assert code == 0
+    assert output.splitlines() == [
+        f"invalid srm_otel file {config} (from SRM_CONFIG):",
+        "  - rounds.timeout_s: -1 must be a number > 0",
+        "srm_otel is not set up; the program runs without round telemetry",
+        "threaded_studio.py: done",
+    ]
+    assert receiver.spans() == []

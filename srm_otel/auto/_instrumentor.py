@@ -157,14 +157,15 @@ class HookInstaller:
                 delattr(patch.owner, patch.name)
 
     def _on_import(self, module: ModuleType) -> None:
-        try:
-            self._hook_module(module, self._targets.get(module.__name__, {}))
-        except Exception as exc:
-            internal_error(f"hooking module {module.__name__}", exc)
+        self._hook_module(module, self._targets.get(module.__name__, {}))
 
     def _hook_module(self, module: ModuleType, targets: Mapping[str, list[HookSpec]]) -> None:
         for qualname, specs in targets.items():
-            problem = self._hook_function(module, qualname, specs)
+            try:
+                problem = self._hook_function(module, qualname, specs)
+            except Exception as exc:
+                internal_error(f"hooking {specs[0].function}", exc)
+                continue
             if problem is not None:
                 _warn(specs[0], problem)
 
