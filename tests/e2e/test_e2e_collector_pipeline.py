@@ -4,7 +4,10 @@ stand-in, with the names, labels and tenant the contract promises."""
 
 from __future__ import annotations
 
+import time
+
 import pytest
+from opentelemetry.sdk.trace import TracerProvider
 
 from tests.e2e.conftest import LOKI_TENANT
 from tests.support.loki_standin import LokiStandin
@@ -96,3 +99,25 @@ def test_metrics_and_logs_reach_prometheus_and_loki(
     assert {record.tenant for record in received} == {LOKI_TENANT}
     assert {record.resource["srm.site"] for record in received} == {"GE"}
     assert {push.content_encoding for push in loki.pushes()} == {"gzip"}
+
+
+def test_exemplars_reach_prometheus(start_collector, prometheus_server) -> None:
+    collector = start_collector()
+    prometheus = prometheus_server([collector.ports.prometheus_target])
+    sender = ContractSender(collector.ports.grpc_endpoint)
+    tracer = TracerProvider().get_tracer("tests.e2e")
+    with tracer.start_as_current_span("round r1") as span:
+        sender.interval("roulette", "PRD", "start-to-betstop", "r1", 12.0)
+    sender.shutdown()
+    trace_id = format(span.get_span_context().trace_id, "032x")
+
+    def exemplar_trace_ids() -> set[str]:
+        now = time.time()
+        found = prometheus.exemplars("srm_interval_duration_seconds_bucket", now - 600, now + 60)
+        return {
+            exemplar["labels"].get("trace_id", "")
+            for series in found
+            for exemplar in series["exemplars"]
+        }
+
+    wait_until(lambda: trace_id in exemplar_trace_ids(), timeout=30, what="the exemplar")
