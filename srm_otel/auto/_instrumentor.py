@@ -59,9 +59,11 @@ class SrmHooksInstrumentor(BaseInstrumentor):  # type: ignore[misc]
         if not hooks:
             return
         type(self)._raised = RaisedCalls()
-        installer = HookInstaller(hooks, self._raised)
-        installer.install()
-        type(self)._installer = installer
+        installer = type(self)._installer = HookInstaller(hooks, self._raised)
+        try:
+            installer.install()
+        except Exception as exc:
+            internal_error("installing the srm_otel hooks", exc)
 
     def _uninstrument(self, **kwargs: Any) -> None:
         installer, type(self)._installer = type(self)._installer, None
