@@ -286,3 +286,35 @@ def test_demo_subprocess_serves_metrics_that_pass_promtool(tmp_path: Path) -> No
 class _Terminal(io.StringIO):
     def isatty(self) -> bool:
         return True
+
+
+@pytest.mark.parametrize(
+    ("args", "env", "message"),
+    [
+        ([], {"OTEL_SDK_DISABLED": "true"}, "OTEL_SDK_DISABLED is true"),
+        (["--record", "no/such/dir/x.jsonl"], {}, "cannot write no/such/dir/x.jsonl"),
+        (["--speed", "0"], {}, None),
+    ],
+)
+def test_demo_user_errors_exit_without_a_traceback(
+    metrics_port: int,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    args: list[str],
+    env: dict[str, str],
+    message: str | None,
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+
+    if message is None:
+        with pytest.raises(SystemExit) as exit_info:
+            main(["demo", *QUICK, *args])
+        assert exit_info.value.code == 2
+        assert "must be a number above 0" in capsys.readouterr().err
+        return
+    assert main(["demo", *QUICK, *args]) == 1
+    assert message in capsys.readouterr().err
+    assert _api.get_runtime() is None

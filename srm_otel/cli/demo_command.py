@@ -119,32 +119,45 @@ def run(args: argparse.Namespace) -> int:
     settings = _settings(args.config)
     if settings is None:
         return 1
-    problem = _destination_problem(settings) or _metrics_port_problem(settings)
+    problem = (
+        _disabled_problem(settings)
+        or _destination_problem(settings)
+        or _metrics_port_problem(settings)
+    )
     if problem:
         return fail(COMMAND, problem)
+    if args.record is None:
+        return _run_studio(settings, args, None)
+    try:
+        with Path(args.record).open("w", encoding="utf-8") as record_file:
+            return _run_studio(settings, args, record_file)
+    except OSError as exc:
+        return fail(COMMAND, f"cannot write {args.record}: {exc.strerror or exc}")
+
+
+def _run_studio(settings: Settings, args: argparse.Namespace, record_file: TextIO | None) -> int:
     pipeline = build_pipeline(settings)
     if settings.prometheus_enabled and pipeline.metrics_url is None:
         pipeline.shutdown(timeout_s=1.0)
         return fail(COMMAND, f"cannot serve /metrics on {_metrics_address(settings)}; see above")
-
     duration, speed = float(args.duration), float(args.speed)
-    real_start = time.time()
-    clock = SimulatedClock(real_start - max(0.0, duration * (speed - 1.0)), speed)
+    clock = SimulatedClock(time.time() - max(0.0, duration * (speed - 1.0)), speed)
     studio = Studio.with_tables(args.tables, seed=args.seed)
     runtime = _api.start(settings, pipeline, clock, watchdog=False)
     out = sys.stdout
     _announce(settings, runtime, args, out)
 
-    interrupted = False
-    with _display(out) as display, _recording(args.record) as record_file:
-        try:
-            count = _play(studio, clock, duration, runtime, display, record_file, args)
-        except KeyboardInterrupt:
-            interrupted, count = True, -1
-        final = Snapshot.of(runtime)
-    srm_otel.shutdown()
+    count = -1
+    try:
+        with _display(out) as display:
+            # Ctrl-C ends the demo early; the figures so far are still shown.
+            with contextlib.suppress(KeyboardInterrupt):
+                count = _play(studio, clock, duration, runtime, display, record_file, args)
+            final = Snapshot.of(runtime)
+    finally:
+        srm_otel.shutdown()
     _finish(final, count, duration, speed, args, runtime, out)
-    return 130 if interrupted else 0
+    return 130 if count < 0 else 0
 
 
 def _settings(config: str | None) -> Settings | None:
@@ -155,9 +168,15 @@ def _settings(config: str | None) -> Settings | None:
     return load_settings(COMMAND, {"rounds": {"timeout_s": DEMO_ROUND_TIMEOUT_S}})
 
 
+def _disabled_problem(settings: Settings) -> str | None:
+    if not settings.disabled:
+        return None
+    return "OTEL_SDK_DISABLED is true, so srm_otel records nothing; unset it to run the demo"
+
+
 def _destination_problem(settings: Settings) -> str | None:
     endpoint = settings.otlp.endpoint
-    if endpoint is None or settings.disabled or is_loopback(endpoint_host(endpoint)):
+    if endpoint is None or is_loopback(endpoint_host(endpoint)):
         return None
     where = (
         "set by SRM_SITE or OTEL_EXPORTER_OTLP_ENDPOINT"
@@ -176,7 +195,7 @@ def _metrics_address(settings: Settings) -> str:
 
 
 def _metrics_port_problem(settings: Settings) -> str | None:
-    if settings.disabled or not settings.prometheus_enabled or settings.prometheus.port == 0:
+    if not settings.prometheus_enabled or settings.prometheus.port == 0:
         return None
     host, port = settings.prometheus.host, settings.prometheus.port
     try:
@@ -197,10 +216,8 @@ def _announce(settings: Settings, runtime: Runtime, args: argparse.Namespace, ou
     targets = []
     if runtime.pipeline.metrics_url:
         targets.append(f"/metrics at {runtime.pipeline.metrics_url}")
-    if settings.otlp.endpoint and not settings.disabled:
+    if settings.otlp.endpoint:
         targets.append(f"OTLP to {settings.otlp.endpoint} ({settings.otlp.protocol})")
-    if settings.disabled:
-        targets.append("nothing exported (OTEL_SDK_DISABLED=true)")
     studio_s = args.duration * args.speed
     print(
         f"srm-otel demo: {args.tables} tables, {_clock_text(studio_s)} of studio time in "
@@ -242,15 +259,6 @@ def _display(out: TextIO) -> Iterator[Display]:
         for logger, propagate in zip(loggers, saved, strict=True):
             logger.removeHandler(handler)
             logger.propagate = propagate
-
-
-@contextlib.contextmanager
-def _recording(path: str | None) -> Iterator[TextIO | None]:
-    if path is None:
-        yield None
-        return
-    with Path(path).open("w", encoding="utf-8") as file:
-        yield file
 
 
 def _play(
