@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 import srm_otel
-from srm_otel import _config
+from srm_otel import _config, _guard
 from srm_otel.auto import SrmHooksInstrumentor
 from srm_otel.auto._imports import ImportWatcher, module_can_be_found
 from srm_otel.testing import CapturedTelemetry
@@ -391,3 +391,28 @@ def test_a_module_beside_the_script_counts_as_found_before_the_script_runs(
         "json.decoder": True,
     }
     assert "vendor" not in sys.modules
+
+
+def test_outside_our_tests_a_failure_inside_a_hook_costs_the_event_not_the_call(
+    telemetry: CapturedTelemetry,
+    instrumentor: SrmHooksInstrumentor,
+    game: str,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    monkeypatch.setattr(_guard, "RAISE_INTERNAL_ERRORS", False)
+    monkeypatch.setattr(telemetry.runtime, "record", _broken_record)
+    instrumentor.instrument(hooks=[_hook(game, "close_round", "tableapi_finish", table="PRD")])
+    module = _import(game, telemetry)
+
+    returned = [module.close_round("PRD", "r8"), module.close_round("PRD", "r9")]
+
+    assert returned == ["r8", "r9"]
+    assert [r.getMessage() for r in caplog.records] == [
+        f"srm_otel internal error in hook {game}:close_round (call end); the game continues "
+        "with less telemetry (further errors here are not logged)"
+    ]
+
+
+def _broken_record(*args: Any) -> str:
+    raise ZeroDivisionError("a bug in srm_otel")
