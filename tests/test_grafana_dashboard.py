@@ -44,12 +44,14 @@ from tests.support.prometheus import PrometheusServer  # noqa: E402
 from tests.test_prometheus_rules import (  # noqa: E402
     CONTRACT_LABELS,
     CONTRACT_METRICS,
+    RULE_FILES,
     srm_identifiers,
 )
 
 GRAFANA_DIR = Path(_REPO_ROOT) / "collector" / "grafana"
 DASHBOARD_PATH = GRAFANA_DIR / "dashboards" / "srm-round-times.json"
 PROVISIONING_DIR = GRAFANA_DIR / "provisioning"
+MIGRATION_DOC = Path(_REPO_ROOT) / "docs" / "migration.md"
 
 # --- Reading the dashboard ---------------------------------------------------
 
@@ -401,9 +403,24 @@ def demo_prometheus(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoPr
             wait_for_http_ok(f"http://127.0.0.1:{port}/metrics", timeout=60)
         except TimeoutError:
             pytest.fail(f"the demo studio did not serve /metrics:\n{studio.log_tail()}")
-        with PrometheusServer(workdir / "prometheus", [f"127.0.0.1:{port}"]) as prometheus:
+        prometheus = PrometheusServer(workdir / "prometheus", [f"127.0.0.1:{port}"])
+        load_rule_files(prometheus)
+        with prometheus:
             wait_for_demo_data(prometheus, studio)
             yield DemoPrometheus(prometheus)
+
+
+def load_rule_files(server: PrometheusServer) -> None:
+    """Add collector/prometheus/ to the configuration the server wrote, before it starts.
+
+    tests/support's PrometheusServer takes scrape targets only; the site's
+    Prometheus runs these rules next to the dashboard's queries, so the demo
+    one does too.
+    """
+    config_path = server.workdir / "prometheus.yml"
+    config = yaml.safe_load(config_path.read_text(encoding="utf-8"))
+    config["rule_files"] = [str(path) for path in RULE_FILES]
+    config_path.write_text(yaml.safe_dump(config), encoding="utf-8")
 
 
 # --- End-to-end: every query against the demo data ---------------------------
@@ -467,3 +484,55 @@ def test_variable_queries_list_the_demo_studio(demo_prometheus: DemoPrometheus) 
     assert listed["table"] == ["BAC-01", "PRD", "SBO-001", "VIP-01"]
     assert "*X;2-to-*X;3" in listed["interval"]
     assert listed["service"] == [DEMO_SERVICE]
+
+
+@pytest.mark.e2e
+def test_rules_evaluate_on_the_library_metrics(demo_prometheus: DemoPrometheus) -> None:
+    groups = demo_prometheus.server.api("rules")["groups"]
+    unhealthy = [
+        (rule["name"], rule.get("lastError"))
+        for group in groups
+        for rule in group["rules"]
+        if rule["health"] != "ok"
+    ]
+    prd = 'srm_site="local", srm_table_id="PRD", srm_interval_name="start-to-betstop"'
+    legacy = 'game_type="roulette", table="PRD", interval_type="start-to-betstop"'
+
+    assert len(groups) == 5
+    assert unhealthy == []
+    assert demo_prometheus.query(f"table_interval:srm_interval_duration_seconds:p95_5m{{{prd}}}")
+    assert demo_prometheus.query(
+        f'interval_duration_avg{{job="studio-roundtime-monitor", {legacy}}}'
+    )
+    [threshold] = demo_prometheus.query(
+        f"table_interval:srm_interval_expected_high_seconds:effective{{{prd}}}"
+    )
+    assert threshold["value"][1] == "20"
+    assert demo_prometheus.query('ALERTS{alertname="SrmRoundsIncomplete", alertstate="firing"}')
+
+
+def migration_doc_promql() -> list[str]:
+    """The srm-otel column of the PromQL table in docs/migration.md."""
+    text = MIGRATION_DOC.read_text(encoding="utf-8")
+    table = text.split("PromQL, old and new", 1)[1].split("\n\n", 2)[1]
+    queries = []
+    for row in table.splitlines()[2:]:
+        last_cell = row.replace("\\|", "\0").split("|")[-2].replace("\0", "|")
+        queries += [code for code in re.findall(r"`([^`]+)`", last_cell) if "srm_" in code]
+    return queries
+
+
+@pytest.mark.e2e
+def test_migration_doc_promql_runs_on_the_library_metrics(
+    demo_prometheus: DemoPrometheus,
+) -> None:
+    queries = [query for query in migration_doc_promql() if "..." not in query]  # LogQL
+    failures = []
+    for query in queries:
+        try:
+            demo_prometheus.query(query)
+        except Exception as error:  # the failure message lists every broken query
+            failures.append(f"{query}\n  {error}")
+
+    assert len(queries) >= 8
+    assert failures == []
