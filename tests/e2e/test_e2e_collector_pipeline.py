@@ -31,10 +31,12 @@ def series(**labels: str) -> frozenset[tuple[str, str]]:
     return frozenset(labels.items())
 
 
-def interval_series(game: str, table: str, interval: str) -> frozenset[tuple[str, str]]:
+def interval_series(
+    game: str, table: str, interval: str, site: str = "GE"
+) -> frozenset[tuple[str, str]]:
     return series(
         service_name="e2e-sender",
-        srm_site="GE",
+        srm_site=site,
         srm_game_type=game,
         srm_table_id=table,
         srm_interval_name=interval,
@@ -121,3 +123,27 @@ def test_exemplars_reach_prometheus(start_collector, prometheus_server) -> None:
         }
 
     wait_until(lambda: trace_id in exemplar_trace_ids(), timeout=30, what="the exemplar")
+
+
+def test_prometheus_outage_loses_no_counts(start_collector, prometheus_server) -> None:
+    collector = start_collector()
+    prometheus = prometheus_server([collector.ports.prometheus_target])
+    sender = ContractSender(collector.ports.grpc_endpoint)
+    query = f"sum by ({LABELS}) (srm_interval_duration_seconds_count)"
+    key = interval_series("roulette", "PRD", "start-to-betstop", site="local")
+
+    for number in range(1, 4):
+        sender.interval("roulette", "PRD", "start-to-betstop", f"r{number}", 10.0)
+    sender.flush()
+    prometheus.wait_for_values(query, {key: 3})
+
+    # Prometheus is down while rounds go on; the collector keeps the
+    # cumulative totals, so the first scrape after the restart has them all.
+    prometheus.stop()
+    for number in range(4, 11):
+        sender.interval("roulette", "PRD", "start-to-betstop", f"r{number}", 10.0)
+    sender.flush()
+    time.sleep(3)
+    prometheus.start()
+    prometheus.wait_for_values(query, {key: 10})
+    sender.shutdown()
