@@ -132,7 +132,12 @@ def test_async_call_is_stamped_when_the_awaited_call_completes(
     instrumentor.instrument(
         hooks=[
             _hook(game, "Table.stop_bets", "tableapi_betstop"),
-            _hook(game, "Table.deal", "tableapi_deal", data={"winning_number": "return"}),
+            _hook(
+                game,
+                "Table.deal",
+                "tableapi_deal",
+                data={"winning_number": "return", "table": "arg.number"},
+            ),
         ]
     )
     module = _import(game, telemetry)
@@ -150,7 +155,7 @@ def test_async_call_is_stamped_when_the_awaited_call_completes(
     [round_span] = telemetry.spans("roulette round")
     assert [(e.name, dict(e.attributes or {})) for e in round_span.events] == [
         ("tableapi_betstop", {}),
-        ("tableapi_deal", {"winning_number": 17}),
+        ("tableapi_deal", {"winning_number": 17, "table": 17}),  # data, not the identity
         ("tableapi_finish", {}),
     ]
 
@@ -172,7 +177,7 @@ def test_a_call_that_raises_records_nothing_is_counted_and_reraises_unchanged(
     assert instrumentor.raised_calls() == {f"{game}:Table.finish": 1}
     assert caplog.messages == [
         f"srm_otel hook {game}:Table.finish raised RuntimeError; no tableapi_finish event "
-        "recorded for that call (1 calls of it raised so far)"
+        "recorded for that call (calls that raised so far: 1)"
     ]
 
 

@@ -25,8 +25,14 @@ _logger = logging.getLogger("srm_otel")
 
 IDENTITY_FIELDS: Final = ("game_type", "table", "round_id")
 
-Values = dict[str, Any]
-"""Field name -> value of one hook for one call; identity fields first, then data."""
+IDENTITY: Final = "identity"
+DATA: Final = "data"
+
+Field = tuple[str, str]
+"""(IDENTITY or DATA, name): where a value goes in the recorded event."""
+
+Values = dict[Field, Any]
+"""The values of one hook for one call."""
 
 
 class RaisedCalls:
@@ -43,7 +49,7 @@ class RaisedCalls:
         self._throttle.warning(
             f"raised:{function}",
             "srm_otel hook %s raised %s; no %s event recorded for that call "
-            "(%d calls of it raised so far)",
+            "(calls that raised so far: %d)",
             function,
             type(error).__name__,
             events,
@@ -61,34 +67,37 @@ class BoundHook:
     def __init__(self, spec: HookSpec, fn: Callable[..., Any]) -> None:
         self.spec = spec
         self._fn = fn
-        fields = [(name, getattr(spec, name)) for name in IDENTITY_FIELDS]
-        fields += list(spec.data)
-        self._at_start = [(name, src) for name, src in fields if not reads_return(src)]
-        self._at_return = [(name, src) for name, src in fields if reads_return(src)]
+        fields: list[tuple[Field, Any]] = [
+            ((IDENTITY, name), getattr(spec, name)) for name in IDENTITY_FIELDS
+        ]
+        fields += [((DATA, name), source) for name, source in spec.data]
+        self._at_start = [(field, src) for field, src in fields if not reads_return(src)]
+        self._at_return = [(field, src) for field, src in fields if reads_return(src)]
         self._throttle = Throttle(_logger)
 
     def start(self, bound: inspect.BoundArguments) -> Values:
         values: Values = {}
-        for name, source in self._at_start:
+        for field, source in self._at_start:
             try:
-                values[name] = resolve(source, self._fn, bound)
+                values[field] = resolve(source, self._fn, bound)
             except Exception as exc:
                 self._unreadable(source, exc)
-                values[name] = None
+                values[field] = None
         return values
 
     def finish(self, values: Values, result: Any) -> None:
-        for name, source in self._at_return:
+        for field, source in self._at_return:
             try:
-                values[name] = resolve_return(source, result)
+                values[field] = resolve_return(source, result)
             except Exception as exc:
                 self._unreadable(source, exc)
-                values[name] = None
+                values[field] = None
         runtime = _api.get_runtime()
         if runtime is None:
             return
-        game_type, table, round_id = (values.pop(name) for name in IDENTITY_FIELDS)
-        runtime.record(self.spec.event, game_type, table, round_id, None, values)
+        game_type, table, round_id = (values[IDENTITY, name] for name in IDENTITY_FIELDS)
+        data = {name: value for (kind, name), value in values.items() if kind == DATA}
+        runtime.record(self.spec.event, game_type, table, round_id, None, data)
 
     def _unreadable(self, source: Any, exc: Exception) -> None:
         # The game's own objects are read here; whatever they raise costs the
