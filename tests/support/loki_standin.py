@@ -17,17 +17,21 @@ documented OTLP ingestion that the collector relies on:
 - success answers ``204 No Content``, as Loki's push endpoints do.
 
 What it does not do: it stores nothing beyond memory, applies no limits
-(rate, size, label count, structured metadata switch) and does not turn
-resource attributes into index labels; ``LokiStandin.streams`` only mimics
-the default mapping for inspection (``service.name`` becomes
-``service_name``). A test can make it unavailable with ``set_available(False)``
-(it answers 503, which the collector retries) or stop and restart it on the
-same port with ``stop()`` and ``start()`` (connection refused meanwhile).
+(rate, size, label count, the structured metadata switch), does not turn
+resource attributes into index labels or structured metadata, and has no
+query API: tests read what arrived with ``logs()`` and ``pushes()``.
+
+A test can make it unavailable with ``set_available(False)`` (it answers
+503, which the collector retries) or stop and restart it on the same port
+with ``stop()`` and ``start()`` (connection refused meanwhile).
 """
 
 from __future__ import annotations
 
+import contextlib
 import gzip
+import socket
+import sys
 import threading
 from dataclasses import dataclass, field
 from http import HTTPStatus
@@ -89,6 +93,7 @@ class LokiStandin:
         self._available = True
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
+        self._connections: set[socket.socket] = set()
 
     @property
     def endpoint(self) -> str:
@@ -99,8 +104,7 @@ class LokiStandin:
         """Listen on 127.0.0.1:<port>; again after ``stop()``, on the same port."""
         if self._server is not None:
             return
-        server = ThreadingHTTPServer(("127.0.0.1", self.port), _handler_for(self))
-        server.daemon_threads = True
+        server = _QuietServer(("127.0.0.1", self.port), _handler_for(self))
         self._server = server
         self._thread = threading.Thread(
             target=server.serve_forever, name="loki-standin", daemon=True
@@ -115,6 +119,12 @@ class LokiStandin:
             return
         server.shutdown()
         server.server_close()
+        # Kept-alive connections would go on being served: cut them too.
+        with self._lock:
+            connections, self._connections = self._connections, set()
+        for connection in connections:
+            with contextlib.suppress(OSError):
+                connection.shutdown(socket.SHUT_RDWR)
         thread.join(timeout=5)
 
     def set_available(self, available: bool) -> None:
@@ -140,18 +150,6 @@ class LokiStandin:
             received.extend(_flatten(push))
         return received
 
-    def streams(self) -> dict[tuple[tuple[str, str], ...], int]:
-        """Record counts per stream under Loki's default label mapping (sketch).
-
-        Only ``service.name`` is used, as ``service_name``; a real Loki adds
-        the other default index labels and those named in ``otlp_config``.
-        """
-        counts: dict[tuple[tuple[str, str], ...], int] = {}
-        for record in self.logs():
-            key = (("service_name", str(record.resource.get("service.name", ""))),)
-            counts[key] = counts.get(key, 0) + 1
-        return counts
-
     def _accept(self, push: PushRecord) -> None:
         with self._lock:
             self._pushes.append(push)
@@ -170,6 +168,15 @@ class LokiStandin:
 
     def __exit__(self, *exc_info: object) -> None:
         self.stop()
+
+
+class _QuietServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request: object, client_address: object) -> None:
+        """A sender that hangs up, or ``stop()`` cutting a connection, is routine."""
+        if not isinstance(sys.exc_info()[1], OSError):
+            super().handle_error(request, client_address)  # type: ignore[arg-type]
 
 
 def _flatten(push: PushRecord) -> list[ReceivedLog]:
@@ -194,6 +201,16 @@ def _flatten(push: PushRecord) -> list[ReceivedLog]:
 def _handler_for(standin: LokiStandin) -> type[BaseHTTPRequestHandler]:
     class PushHandler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+
+        def setup(self) -> None:
+            super().setup()
+            with standin._lock:
+                standin._connections.add(self.connection)
+
+        def finish(self) -> None:
+            with standin._lock:
+                standin._connections.discard(self.connection)
+            super().finish()
 
         def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
