@@ -47,7 +47,11 @@ class OtlpSettings:
     endpoint: str | None = None
     protocol: str = "grpc"
     headers: Mapping[str, str] = field(default_factory=dict)
-    timeout_s: float = 10.0
+    timeout_s: float = 40.0
+    """How long the OTLP exporter keeps trying one batch. The SDK retries a
+    refused export six times, 1 s to 16 s apart (about 31 s in all), but stops
+    early when the next wait would pass this deadline; 40 s lets the whole
+    schedule run, so a collector that is restarted within 15 s loses nothing."""
 
 
 @dataclass(frozen=True)
@@ -542,8 +546,8 @@ def _apply_environment(settings: Settings, env: Mapping[str, str]) -> Settings:
     if env.get("OTEL_EXPORTER_PROMETHEUS_HOST"):
         prom = replace(prom, host=env["OTEL_EXPORTER_PROMETHEUS_HOST"])
     if env.get("OTEL_EXPORTER_PROMETHEUS_PORT"):
-        port = _int_from_env("OTEL_EXPORTER_PROMETHEUS_PORT", env, problems)
-        prom = replace(prom, port=port or prom.port)
+        port = _port_from_env("OTEL_EXPORTER_PROMETHEUS_PORT", env, problems)
+        prom = replace(prom, port=prom.port if port is None else port)
     if env.get("OTEL_SERVICE_NAME"):
         settings = replace(settings, service_name=env["OTEL_SERVICE_NAME"])
     if problems:
@@ -557,15 +561,9 @@ def _apply_environment(settings: Settings, env: Mapping[str, str]) -> Settings:
     )
 
 
-def _int_from_env(name: str, env: Mapping[str, str], problems: list[str]) -> int | None:
-    try:
-        value = int(env[name])
-    except ValueError:
-        value = -1
-    if not 0 < value < 65536:
-        problems.append(f"{name}: {env[name]!r} must be a port number from 1 to 65535")
-        return None
-    return value
+def _port_from_env(name: str, env: Mapping[str, str], problems: list[str]) -> int | None:
+    text = env[name].strip()
+    return _port(name, int(text) if text.isdigit() else text, problems)  # type: ignore[no-any-return]
 
 
 def parse_key_values(text: str) -> dict[str, str]:

@@ -229,6 +229,14 @@ def test_otel_variables_override_the_file(monkeypatch: pytest.MonkeyPatch) -> No
     assert settings.resource_attributes == {"srm.site": "LAB", "deployment.environment": "test"}
 
 
+def test_prometheus_port_zero_from_the_environment_means_any_free_port(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("OTEL_EXPORTER_PROMETHEUS_PORT", "0")
+
+    assert load({"prometheus": {"port": 9999}}).prometheus.port == 0
+
+
 def test_srm_site_variable_chooses_the_site(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("SRM_SITE", "tpe")
 
@@ -243,5 +251,6 @@ def test_bad_environment_values_name_the_variable(monkeypatch: pytest.MonkeyPatc
 
     assert problems({}) == [
         "OTEL_EXPORTER_OTLP_PROTOCOL: 'thrift' must be one of grpc, http/protobuf",
-        "OTEL_EXPORTER_PROMETHEUS_PORT: 'http' must be a port number from 1 to 65535",
+        "OTEL_EXPORTER_PROMETHEUS_PORT: 'http' must be a port number from 0 (any free port) "
+        "to 65535",
     ]
