@@ -150,14 +150,17 @@ def test_every_panel_uses_a_datasource_variable() -> None:
 
 
 def test_dashboard_has_the_panels_operators_need() -> None:
+    titles = [panel["title"] for panel in all_panels(load_dashboard())]
     panels = {panel["title"]: panel for panel in all_panels(load_dashboard())}
+
+    assert len(panels) == len(titles), "panel titles must be unique"
 
     assert {
         "Round duration p50 / p95 per table",
         "Interval p95 per table",
         "Interval p50 per table",
         "Intervals by table over the time range",
-        "Out-of-range intervals",
+        "Out-of-range intervals per table",
         "Incomplete and cancelled rounds",
         "Rounds per hour per table",
         "Duration distribution: $interval",
@@ -346,8 +349,11 @@ class DemoPrometheus:
 
     server: PrometheusServer
 
-    def query(self, expr: str) -> list[dict[str, Any]]:
-        return self.server.query(expr)
+    def query(self, expr: str, at: float | None = None) -> list[dict[str, Any]]:
+        """Instant query, now or at POSIX time ``at``."""
+        if at is None:
+            return self.server.query(expr)
+        return list(self.server.api("query", query=expr, time=f"{at:.3f}")["result"])
 
     def label_values(self, label: str, selector: str) -> list[str]:
         start = str(time.time() - 600)
@@ -536,3 +542,22 @@ def test_migration_doc_promql_runs_on_the_library_metrics(
 
     assert len(queries) >= 8
     assert failures == []
+
+
+@pytest.mark.e2e
+def test_range_counts_include_each_series_first_increment(demo_prometheus: DemoPrometheus) -> None:
+    """The whole demo lies within the five-minute range, so each count equals the counters'
+    totals, first increments included (increase() alone would miss those)."""
+    panels = {title: target for title, target in targets(load_dashboard(), "prometheus")}
+    totals = {
+        "Incomplete rounds": 'sum(srm_rounds_total{srm_round_outcome="incomplete"})',
+        "Out-of-range intervals": "sum(srm_interval_out_of_range_total)",
+        "Rejected events": 'sum(srm_events_total{srm_event_outcome!="accepted"})',
+    }
+    at = time.time()
+
+    for title, total in totals.items():
+        expr = substitute(panels[title]["expr"], ALL_SELECTED)
+        [counted] = demo_prometheus.query(expr, at)
+        [expected] = demo_prometheus.query(total, at)
+        assert float(counted["value"][1]) == float(expected["value"][1]), title
