@@ -134,13 +134,18 @@ def assert_every_log_arrived(loki: LokiStandin, play: TablePlay, timeout: float 
     )
 
 
-def assert_prometheus_counts(prometheus: PrometheusServer, play: TablePlay) -> None:
+def assert_prometheus_counts(
+    prometheus: PrometheusServer, play: TablePlay, timeout: float = 60.0
+) -> None:
+    """Interval and round counts in Prometheus equal what was played, exactly."""
     by_interval = "service_name, srm_site, srm_table_id, srm_interval_name"
     prometheus.wait_for_values(
         f"sum by ({by_interval}) (srm_interval_duration_seconds_count)",
         play.expected_interval_counts(),
+        timeout=timeout,
     )
     prometheus.wait_for_values(
         "sum by (service_name, srm_site, srm_table_id, srm_round_outcome) (srm_rounds_total)",
         play.expected_round_counts(),
+        timeout=timeout,
     )
