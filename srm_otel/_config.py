@@ -153,6 +153,9 @@ def _read_file(path: Path, source: str) -> tuple[Any, str]:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise ConfigError([f"cannot read the file: {exc.strerror or exc}"], source) from None
+    except UnicodeDecodeError as exc:
+        problem = f"not UTF-8 text: byte {exc.object[exc.start]:#04x} at offset {exc.start}"
+        raise ConfigError([problem], source) from None
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
