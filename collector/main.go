@@ -5,6 +5,7 @@ package main
 
 import (
 	"log"
+	"runtime/debug"
 
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/confmap"
@@ -79,7 +80,45 @@ func components() (otelcol.Factories, error) {
 	if err != nil {
 		return otelcol.Factories{}, err
 	}
+
+	factories.ReceiverModules = withVersions(map[string]string{
+		"otlp": "go.opentelemetry.io/collector/receiver/otlpreceiver",
+	})
+	factories.ProcessorModules = withVersions(map[string]string{
+		"memory_limiter": "go.opentelemetry.io/collector/processor/memorylimiterprocessor",
+	})
+	factories.ExporterModules = withVersions(map[string]string{
+		"otlp_grpc":               "go.opentelemetry.io/collector/exporter/otlpexporter",
+		"otlp_http":               "go.opentelemetry.io/collector/exporter/otlphttpexporter",
+		"debug":                   "go.opentelemetry.io/collector/exporter/debugexporter",
+		"nop":                     "go.opentelemetry.io/collector/exporter/nopexporter",
+		"prometheus":              contrib + "exporter/prometheusexporter",
+		"prometheus_remote_write": contrib + "exporter/prometheusremotewriteexporter",
+	})
+	factories.ExtensionModules = withVersions(map[string]string{
+		"file_storage":    contrib + "extension/storage/filestorage",
+		"health_check":    contrib + "extension/healthcheckextension",
+		"bearertokenauth": contrib + "extension/bearertokenauthextension",
+	})
 	return factories, nil
+}
+
+const contrib = "github.com/open-telemetry/opentelemetry-collector-contrib/"
+
+// withVersions maps component types to "module version" as linked into this
+// binary, so `otelcol-srm components` tells exactly what was built.
+func withVersions(paths map[string]string) map[component.Type]string {
+	versions := map[string]string{}
+	if info, ok := debug.ReadBuildInfo(); ok {
+		for _, dep := range info.Deps {
+			versions[dep.Path] = dep.Version
+		}
+	}
+	modules := make(map[component.Type]string, len(paths))
+	for name, path := range paths {
+		modules[component.MustNewType(name)] = path + " " + versions[path]
+	}
+	return modules
 }
 
 func main() {
