@@ -7,19 +7,18 @@ template variables filled in as Grafana would, against a real Prometheus
 holding demo studio data, and checks that each answers without error and
 with data.
 
-Demo data: a simulated studio (two roulette tables, sic bo, baccarat, with
-slow steps, duplicate events, cancelled and stuck rounds) reports through
-the real library in a subprocess, which serves /metrics in-process; the real
-Prometheus of tests/support scrapes it every second.
+Demo data: the library's own simulated studio (srm_otel.simulation: two
+roulette tables, sic bo and baccarat, with slow steps, repeated events and
+stuck rounds) reports through srm_otel in a subprocess that serves /metrics
+in-process; the real Prometheus of tests/support scrapes it every second and
+runs the rules of collector/prometheus/.
 """
 
 from __future__ import annotations
 
-import itertools
 import json
 import math
 import os
-import random
 import re
 import sys
 import time
@@ -32,6 +31,7 @@ import pytest
 import yaml
 
 import srm_otel
+from srm_otel.simulation import Studio
 
 # tests/ has no __init__.py: make ``tests.support`` importable however pytest started.
 _REPO_ROOT = str(Path(__file__).resolve().parents[1])
@@ -244,85 +244,30 @@ def test_substitution_matches_grafana_escaping() -> None:
 
 DEMO_SITE = "local"
 DEMO_SERVICE = "studio-roundtime-monitor"
-DEMO_TABLES = (
-    ("roulette", "PRD"),
-    ("roulette", "VIP-01"),
-    ("sicbo", "SBO-001"),
-    ("baccarat", "BAC-01"),
-)
-ROUND_PACE_S = 0.25
-"""Real seconds between two simulated rounds (of the tables in turn)."""
+DEMO_TABLES = 4
+"""The first four tables of srm_otel.simulation's lineup: PRD, VIP-01, SBO-001, BAC-001."""
+DEMO_SEED = 7
+DEMO_SPEED = 60.0
+"""Studio seconds per real second: a round of a table about every second."""
 STUCK_ROUND_TIMEOUT_S = 25.0
-"""rounds.timeout_s of the demo: stuck rounds turn incomplete 25 real seconds after they
-open. It also caps the gap a cross-round interval may span in event time, so it must
-exceed the simulation's longest cross-round interval (about 20 s)."""
+"""rounds.timeout_s of the demo: a stuck round turns incomplete 25 real seconds after it
+opens. It also caps the gap a cross-round interval may span in event time, so it must
+exceed the simulation's normal cross-round intervals (about 20 s at most)."""
 MIN_SCRAPES = 20
 """Scrapes of the demo to wait for before querying: enough for 20-second rates."""
 DEMO_READY_TIMEOUT_S = 90.0
 DEMO_MAX_RUN_S = 280.0
 """The demo studio stops by itself after this, should the test process die first."""
 
-ROUND_EVENTS = {
-    "roulette": (
-        ("tableapi_start", 0.0, 0.0),
-        ("tableapi_betstop", 5.0, 18.0),
-        ("roulette_x2", 0.3, 1.0),
-        ("roulette_x3", 5.0, 14.0),
-        ("roulette_x4", 0.5, 1.8),
-        ("roulette_x5", 1.0, 2.7),
-        ("tableapi_deal", 0.2, 1.0),
-        ("tableapi_finish", 1.0, 2.7),
-    ),
-    "sicbo": (
-        ("tableapi_start", 0.0, 0.0),
-        ("sicbo_shaker_start", 0.5, 2.0),
-        ("sicbo_shaker_stop", 8.0, 11.5),
-        ("sicbo_shaker_s0", 0.5, 1.5),
-        ("tableapi_betstop", 1.0, 8.0),
-        ("sicbo_idp_send", 0.2, 1.0),
-        ("sicbo_idp_receive", 0.5, 2.8),
-        ("tableapi_deal", 0.2, 1.0),
-        ("tableapi_finish", 1.0, 2.7),
-    ),
-    "baccarat": (
-        ("tableapi_start", 0.0, 0.0),
-        ("tableapi_betstop", 5.0, 18.0),
-        ("tableapi_deal", 1.0, 4.5),
-        ("tableapi_finish", 1.0, 2.7),
-    ),
-}
-"""Each game's events in order, with the range of seconds since the previous event."""
-
-
-def play_round(game: str, table: str, round_id: str, start: float, rng: random.Random) -> float:
-    """Report one round through srm_otel, starting at ``start``; return when it ended.
-
-    Now and then a step runs twice as long, an event arrives twice
-    (duplicate), the dealer cancels the round, or the round never finishes
-    and the library's watchdog closes it as incomplete.
-    """
-    events = list(ROUND_EVENTS[game])
-    fate = rng.random()
-    stuck, cancelled = fate < 0.08, 0.08 <= fate < 0.11
-    if stuck or cancelled:
-        events = events[:2]
-    moment = start
-    for event, low, high in events:
-        moment += rng.uniform(low, high) * (2.0 if rng.random() < 0.05 else 1.0)
-        srm_otel.record(event, game_type=game, table=table, round_id=round_id, timestamp=moment)
-        if rng.random() < 0.03:
-            srm_otel.record(event, game_type=game, table=table, round_id=round_id, timestamp=moment)
-    if cancelled:
-        srm_otel.cancel_round(game, table, round_id, reason="dealer voided the round")
-    return moment
-
 
 def run_demo_studio(port: int) -> None:
-    """Serve /metrics on 127.0.0.1:<port> and play rounds until killed, or DEMO_MAX_RUN_S.
+    """Serve /metrics on 127.0.0.1:<port> and play the simulated studio until killed.
 
     Runs in its own process (the test starts it with ``python -c``), so the
-    library's global set-up never touches the test process. Event times are
-    simulated studio time, starting two hours ago.
+    library's global set-up never touches the test process. The studio is
+    srm_otel.simulation's, as ``srm-otel demo`` plays it: slow steps, repeated
+    events and stuck rounds among normal ones. Its events carry past
+    timestamps and are reported DEMO_SPEED times faster than they happened.
     """
     srm_otel.configure(
         {
@@ -331,16 +276,14 @@ def run_demo_studio(port: int) -> None:
             "rounds": {"timeout_s": STUCK_ROUND_TIMEOUT_S},
         }
     )
-    rng = random.Random(20261203)
-    clocks = dict.fromkeys(DEMO_TABLES, time.time() - 7200.0)
-    deadline = time.monotonic() + DEMO_MAX_RUN_S
-    for number in itertools.count():
-        if time.monotonic() > deadline:
+    began = time.monotonic()
+    start = time.time() - DEMO_MAX_RUN_S * DEMO_SPEED
+    for event in Studio.with_tables(DEMO_TABLES, seed=DEMO_SEED).events(start):
+        elapsed = time.monotonic() - began
+        if elapsed > DEMO_MAX_RUN_S:
             break
-        game, table = DEMO_TABLES[number % len(DEMO_TABLES)]
-        ended = play_round(game, table, f"{table}-{number}", clocks[game, table], rng)
-        clocks[game, table] = ended + rng.uniform(2.0, 5.0)
-        time.sleep(ROUND_PACE_S)
+        time.sleep(max(0.0, (event.timestamp - start) / DEMO_SPEED - elapsed))
+        event.report()
 
 
 @dataclass
@@ -364,7 +307,6 @@ class DemoPrometheus:
 
 DEMO_TROUBLE = (
     'srm_rounds_total{srm_round_outcome="incomplete"}',
-    'srm_rounds_total{srm_round_outcome="cancelled"}',
     'srm_events_total{srm_event_outcome="duplicate"}',
     "srm_interval_out_of_range_total",
     'srm_interval_duration_seconds_count{srm_interval_name="finish-to-start"}',
@@ -487,7 +429,7 @@ def test_variable_queries_list_the_demo_studio(demo_prometheus: DemoPrometheus) 
 
     assert listed["site"] == [DEMO_SITE]
     assert listed["game"] == ["baccarat", "roulette", "sicbo"]
-    assert listed["table"] == ["BAC-01", "PRD", "SBO-001", "VIP-01"]
+    assert listed["table"] == ["BAC-001", "PRD", "SBO-001", "VIP-01"]
     assert "*X;2-to-*X;3" in listed["interval"]
     assert listed["service"] == [DEMO_SERVICE]
 
