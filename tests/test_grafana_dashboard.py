@@ -150,11 +150,10 @@ def test_every_panel_uses_a_datasource_variable() -> None:
 
 
 def test_dashboard_has_the_panels_operators_need() -> None:
-    titles = [panel["title"] for panel in all_panels(load_dashboard())]
-    panels = {panel["title"]: panel for panel in all_panels(load_dashboard())}
+    found = all_panels(load_dashboard())
+    panels = {panel["title"]: panel for panel in found}
 
-    assert len(panels) == len(titles), "panel titles must be unique"
-
+    assert len(panels) == len(found), "panel titles must be unique"
     assert {
         "Round duration p50 / p95 per table",
         "Interval p95 per table",
@@ -212,7 +211,7 @@ def test_logs_panel_reads_warnings_and_errors_by_contract_labels() -> None:
     assert '| srm_table_id=~"$table"' in expr
 
 
-def test_provisioning_files_point_at_the_dashboard_and_link_exemplars_to_traces() -> None:
+def test_provisioning_links_exemplars_and_log_lines_to_traces() -> None:
     datasources = yaml.safe_load((PROVISIONING_DIR / "datasources" / "srm.yaml").read_text())
     providers = yaml.safe_load((PROVISIONING_DIR / "dashboards" / "srm.yaml").read_text())
     by_type = {source["type"]: source for source in datasources["datasources"]}
