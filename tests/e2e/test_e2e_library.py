@@ -193,6 +193,19 @@ def assert_loki_logs(loki: LokiStandin) -> None:
     assert {record.tenant for record in received} == {LOKI_TENANT}
 
 
+def configure_library(endpoint: str, protocol: str) -> None:
+    """srm_otel sending OTLP to the collector only, exporting often."""
+    srm_otel.configure(
+        {
+            "service_name": SERVICE,
+            "site": SITE,
+            "otlp": {"endpoint": endpoint, "protocol": protocol},
+            "prometheus": {"enabled": False},
+            "export": {"metrics_interval_s": 1.0, "schedule_delay_s": 0.2},
+        }
+    )
+
+
 @pytest.fixture
 def library_shutdown() -> Iterator[None]:
     yield
@@ -208,18 +221,28 @@ def test_library_counts_reach_prometheus_and_logs_reach_loki(
     endpoint = (
         collector.ports.grpc_endpoint if protocol == "grpc" else collector.ports.http_endpoint
     )
-    srm_otel.configure(
-        {
-            "service_name": SERVICE,
-            "site": SITE,
-            "otlp": {"endpoint": endpoint, "protocol": protocol},
-            "prometheus": {"enabled": False},
-            "export": {"metrics_interval_s": 1.0, "schedule_delay_s": 0.2},
-        }
-    )
+    configure_library(endpoint, protocol)
 
     play_rounds(first_start=time.time() - 600)
     srm_otel.shutdown()
 
     assert_prometheus_counts(prometheus)
+    assert_loki_logs(loki)
+
+
+def test_library_logs_survive_a_loki_outage(
+    start_collector, loki: LokiStandin, library_shutdown
+) -> None:
+    collector = start_collector()
+    configure_library(collector.ports.grpc_endpoint, "grpc")
+
+    loki.set_available(False)
+    play_rounds(first_start=time.time() - 600)
+    srm_otel.force_flush()
+    wait_until(lambda: loki.rejected > 0, timeout=30, what="a refused push")
+    time.sleep(5)
+    assert loki.logs() == []
+
+    loki.set_available(True)
+    srm_otel.shutdown()
     assert_loki_logs(loki)
