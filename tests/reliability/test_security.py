@@ -124,8 +124,9 @@ def test_no_secret_is_committed() -> None:
     found = []
     for path in files:
         text = path.read_text(errors="replace")
+        name = path.relative_to(REPO_ROOT)
         for pattern in SECRET_PATTERNS:
-            found += [f"{path.relative_to(REPO_ROOT)}: {m.group(0)}" for m in pattern.finditer(text)]
+            found += [f"{name}: {match.group(0)}" for match in pattern.finditer(text)]
     assert found == []
 
 
