@@ -433,7 +433,9 @@ def stop(signum, frame):
     sys.exit(42)
 
 signal.signal(signal.SIGTERM, stop)
-pathlib.Path(sys.argv[1]).write_text(str(os.getpid()))
+ready = pathlib.Path(sys.argv[1])
+ready.with_suffix(".tmp").write_text(str(os.getpid()))
+ready.with_suffix(".tmp").rename(ready)
 time.sleep(60)
 """
 
