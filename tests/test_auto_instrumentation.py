@@ -10,6 +10,7 @@ fixed timeout; ports are chosen at run time.
 from __future__ import annotations
 
 import gzip
+import signal
 import sys
 import threading
 from collections import Counter
@@ -154,7 +155,9 @@ class OtlpReceiver:
         self._received: dict[str, list[Any]] = {path: [] for path in _REQUESTS}
         self._server = ThreadingHTTPServer((LOOPBACK, self.port), self._handler())
         self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
 
     @property
     def endpoint(self) -> str:
@@ -248,7 +251,8 @@ class OtlpReceiver:
         return Counter({key: count for key, (_, count) in latest.items()})
 
     def counter_totals(self, metric: str, key: str) -> Counter[str]:
-        """Attribute value -> latest cumulative value of a counter, summed over series."""
+        """Attribute value -> latest cumulative value of a counter, summed over series;
+        values still at zero are left out."""
         latest: dict[tuple[tuple[str, Any], ...], tuple[int, float]] = {}
         for point in self._points(metric, "sum"):
             series = tuple(sorted(_attrs(point.attributes).items()))
@@ -257,7 +261,7 @@ class OtlpReceiver:
         totals: Counter[str] = Counter()
         for series, (_, value) in latest.items():
             totals[str(dict(series).get(key))] += int(value)
-        return totals
+        return +totals
 
     def _points(self, metric: str, kind: str) -> Iterator[Any]:
         for request in self._requests("/v1/metrics"):
@@ -327,7 +331,12 @@ def run_program(
     )
     process.start()
     try:
-        wait_until(lambda: not process.running, timeout=PROGRAM_TIMEOUT_S, what="program exit")
+        wait_until(
+            lambda: not process.running,
+            timeout=PROGRAM_TIMEOUT_S,
+            interval=0.05,
+            what="program exit",
+        )
         return process.returncode, process.log_tail(200)
     finally:
         process.stop()
@@ -454,6 +463,37 @@ def test_signals_reach_the_program_itself(tmp_path: Path, receiver: OtlpReceiver
 
     assert (int(ready.read_text()), code) == (started_as, 42)
     assert process.log_tail().strip() == "program: stopping on SIGTERM"
+
+
+OPEN_ROUND_PROGRAM = """
+import asyncio, pathlib, sys, time
+import roulette_controller
+
+asyncio.run(roulette_controller.TableApi("VIP-01", 7001).start_round())
+ready = pathlib.Path(sys.argv[1])
+ready.with_suffix(".tmp").write_text("round open")
+ready.with_suffix(".tmp").rename(ready)
+time.sleep(60)
+"""
+
+
+def test_sigterm_ends_a_program_without_a_handler_as_usual_after_a_flush(
+    tmp_path: Path, receiver: OtlpReceiver
+) -> None:
+    config = _config_file(tmp_path, ASYNCIO_ROULETTE.hooks)
+    ready = tmp_path / "ready"
+    argv, _ = _argv("srm-otel run", config, [sys.executable, "-c", OPEN_ROUND_PROGRAM, str(ready)])
+    process = ServerProcess(
+        "open-round", argv, tmp_path / "open-round.log", env=_environment(receiver), cwd=PROGRAMS
+    )
+    process.start()
+    try:
+        wait_until(ready.exists, timeout=PROGRAM_TIMEOUT_S, what="program ready")
+    finally:
+        code = process.stop()
+
+    assert code == -signal.SIGTERM
+    assert receiver.rounds() == {"VIP-01-7001": ("incomplete", ["tableapi_start"])}
 
 
 def test_a_bad_configuration_stops_srm_otel_run_before_the_program(
