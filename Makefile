@@ -51,7 +51,15 @@ test: venv collector prometheus lint typecheck
 demo: venv
 	$(BIN)/srm-otel demo
 
-bench: venv collector
+# The benchmarks need no collector (their receivers are Python servers on
+# loopback); the bench extra brings the profiler.
+BENCH_STAMP := $(VENV)/.bench-stamp
+
+$(BENCH_STAMP): pyproject.toml $(STAMP)
+	$(BIN)/pip install --quiet -e '.[dev,bench]'
+	touch $@
+
+bench: venv $(BENCH_STAMP)
 	$(BIN)/python -m bench
 
 clean:
