@@ -3,27 +3,20 @@ and the Loki stand-in, all on 127.0.0.1 ports chosen at run time."""
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 import pytest
 
-# The helpers live in tests/support; make ``tests.support`` importable however
-# pytest was started (tests/ has no __init__.py of its own).
-_REPO_ROOT = str(Path(__file__).resolve().parents[2])
-if _REPO_ROOT not in sys.path:
-    sys.path.insert(0, _REPO_ROOT)
-
-from tests.support.collector import (  # noqa: E402
+from tests.support.collector import (
     CollectorPorts,
     CollectorProcess,
     collector_env,
     require_collector_binary,
 )
-from tests.support.loki_standin import LokiStandin  # noqa: E402
-from tests.support.net import free_port  # noqa: E402
-from tests.support.prometheus import prometheus_server  # noqa: E402, F401
+from tests.support.loki_standin import LokiStandin
+from tests.support.net import free_port
+from tests.support.prometheus import prometheus_server  # noqa: F401 (a fixture)
 
 LOKI_TENANT = "studio-e2e"
 
