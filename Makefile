@@ -8,6 +8,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 COLLECTOR := build/otelcol-srm
 COLLECTOR_SRC := $(wildcard collector/*.go) collector/go.mod collector/go.sum
+PY_SOURCES := srm_otel tests examples $(wildcard bench)
 
 .PHONY: all venv collector prometheus lint typecheck test test-unit demo bench clean
 
@@ -36,13 +37,13 @@ prometheus:
 	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus; }
 
 lint: venv
-	$(BIN)/ruff check srm_otel tests bench examples
-	$(BIN)/ruff format --check srm_otel tests bench examples
+	$(BIN)/ruff check $(PY_SOURCES)
+	$(BIN)/ruff format --check $(PY_SOURCES)
 
 typecheck: venv
 	$(BIN)/mypy
 
-test-unit: venv
+test-unit: venv prometheus
 	$(BIN)/pytest -m 'not e2e'
 
 test: venv collector prometheus lint typecheck

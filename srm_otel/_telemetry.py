@@ -21,6 +21,7 @@ from srm_otel import semconv
 from srm_otel._guard import Throttle
 from srm_otel._profiles import TABLEAPI_START, IntervalSpec
 from srm_otel._rounds import COMPLETED, INCOMPLETE, OVERFLOW, Round
+from srm_otel.semconv import ROUND_OUTCOMES
 
 _logger = logging.getLogger("srm_otel")
 
@@ -98,6 +99,7 @@ class TelemetrySink:
         self._logger = logger
         self._m = Instruments(meter)
         self._attrs: dict[tuple[str, ...], dict[str, str]] = {}
+        self._tables_seen: dict[str, set[str]] = {}
         self._throttle = Throttle(_logger)
 
     # --- attribute sets, built once -------------------------------------
@@ -130,7 +132,22 @@ class TelemetrySink:
             },
         )
         rnd.telemetry = RoundTelemetry(span, t)
-        self._m.rounds_active.add(1, self._table_attrs(rnd.game_type, rnd.table))
+        table_attrs = self._table_attrs(rnd.game_type, rnd.table)
+        if rnd.table not in self._tables_seen.setdefault(rnd.game_type, set()):
+            self._start_round_series(rnd.game_type, rnd.table)
+        self._m.rounds_active.add(1, table_attrs)
+
+    def _start_round_series(self, game: str, table: str) -> None:
+        # A counter series that first appears at 1 hides that increment from
+        # PromQL's increase(); starting every outcome at 0 makes the first
+        # completed or incomplete round of a table visible to rules and alerts.
+        self._tables_seen[game].add(table)
+        for outcome in ROUND_OUTCOMES:
+            self._m.rounds.add(0, self._rounds_attrs(game, table, outcome))
+
+    def _rounds_attrs(self, game: str, table: str, outcome: str) -> dict[str, str]:
+        keys = (semconv.GAME_TYPE, semconv.TABLE_ID, semconv.ROUND_OUTCOME)
+        return self._cached((game, table, outcome), keys)
 
     def event_accepted(
         self, rnd: Round, event: str, t: float, data: Mapping[str, Any] | None
@@ -268,8 +285,7 @@ class TelemetrySink:
         elif outcome == COMPLETED:
             self._record_round_duration(rnd, end, table_attrs, handle.context)
         span.end(end_time=to_ns(end))
-        keys = (semconv.GAME_TYPE, semconv.TABLE_ID, semconv.ROUND_OUTCOME)
-        self._m.rounds.add(1, self._cached((rnd.game_type, rnd.table, outcome), keys))
+        self._m.rounds.add(1, self._rounds_attrs(rnd.game_type, rnd.table, outcome))
         self._m.rounds_active.add(-1, table_attrs)
 
     def _record_round_duration(

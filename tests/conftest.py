@@ -15,6 +15,7 @@ from srm_otel.testing import CapturedTelemetry, capture
 
 _guard.RAISE_INTERNAL_ERRORS = True
 
+
 @pytest.fixture
 def telemetry() -> Iterator[CapturedTelemetry]:
     with capture() as captured:
