@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, Final, Protocol
 
 from srm_otel._config import RoundSettings
@@ -177,11 +177,11 @@ class RoundTracker:
         now: float,
     ) -> str:
         """Apply one event; return the outcome that ``srm.events`` counts it under."""
-        profile = self.profile(game_type)
+        profile = self._profiles.get(game_type, self._generic)
         if event not in profile.events:
             return self._reject(game_type, table, event, UNKNOWN_EVENT)
         with self._lock:
-            state = self._table(game_type, table)
+            state = self._tables.get((game_type, table)) or self._table(game_type, table)
             if state is None:
                 return self._reject(game_type, table, event, OVERFLOW)
             if round_id in state.closed:
@@ -223,7 +223,7 @@ class RoundTracker:
         event: str,
         t: float,
         data: Mapping[str, Any] | None,
-        intervals: list[tuple[IntervalSpec, float, float]],
+        intervals: Sequence[tuple[IntervalSpec, float, float]],
     ) -> None:
         rnd.events[event] = t
         self._sink.event_accepted(rnd, event, t, data)
@@ -318,18 +318,24 @@ class RoundTracker:
 
 def _in_round_intervals(
     rnd: Round, event: str, t: float
-) -> list[tuple[IntervalSpec, float, float]] | None:
+) -> Sequence[tuple[IntervalSpec, float, float]] | None:
     """Intervals this event completes, in either arrival order; None if its time contradicts one."""
+    ending = rnd.profile.ending_with.get(event)
+    starting = rnd.profile.starting_with.get(event)
+    if ending is None and starting is None:
+        return ()
     found = []
     events = rnd.events
-    for spec in rnd.profile.ending_with.get(event, ()):
+    for spec in ending or ():
         start = events.get(spec.start_event)
         if start is not None:
+            if t < start:
+                return None
             found.append((spec, start, t))
-    for spec in rnd.profile.starting_with.get(event, ()):
+    for spec in starting or ():
         end = events.get(spec.end_event)
         if end is not None:
+            if end < t:
+                return None
             found.append((spec, t, end))
-    if any(end < start for _, start, end in found):
-        return None
     return found
