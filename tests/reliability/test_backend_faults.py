@@ -27,8 +27,9 @@ pytestmark = pytest.mark.e2e
 OUTAGE_S = 30.0
 
 
+@pytest.mark.parametrize("restart", ["stop", "kill"])
 def test_loki_and_prometheus_down_30_s_with_a_collector_restart_lose_nothing(
-    start_collector, prometheus_server, loki: LokiStandin, tmp_path, library_shutdown
+    restart: str, start_collector, prometheus_server, loki: LokiStandin, tmp_path, library_shutdown
 ) -> None:
     prometheus = prometheus_server([], remote_write_receiver=True)
     remote_write = {
@@ -49,8 +50,11 @@ def test_loki_and_prometheus_down_30_s_with_a_collector_restart_lose_nothing(
     play.play(3)
     time.sleep(8.0)
 
-    # The queues hold data now; a clean restart must keep it on disk.
-    assert collector.stop() == 0, collector.log_tail()
+    # The queues hold data now; a clean stop, and a crash, must keep it on disk.
+    if restart == "stop":
+        assert collector.stop() == 0, collector.log_tail()
+    else:
+        collector.kill()
     assert any((tmp_path / "queue").iterdir())
     collector = start_collector(
         ports=collector.ports, overlays=["remote-write"], extra_env=remote_write
