@@ -30,6 +30,12 @@ ATTRIBUTE_CACHE_LIMIT: Final = 20_000
 
 _NS: Final = 1_000_000_000
 
+_TABLE_KEYS: Final = (semconv.GAME_TYPE, semconv.TABLE_ID)
+_INTERVAL_KEYS: Final = (*_TABLE_KEYS, semconv.INTERVAL_NAME)
+_OUTCOME_KEYS: Final = (*_TABLE_KEYS, semconv.ROUND_OUTCOME)
+_EVENT_KEYS: Final = (*_TABLE_KEYS, semconv.EVENT_NAME, semconv.EVENT_OUTCOME)
+"""Attribute keys of the cached metric attribute sets, in the order of their cache keys."""
+
 UNKNOWN_EVENT_NAME: Final = "_unknown"
 """``srm.event.name`` on the event counter for names no game profile knows."""
 
@@ -113,11 +119,10 @@ class TelemetrySink:
         return attrs
 
     def _table_attrs(self, game: str, table: str) -> dict[str, str]:
-        return self._cached((game, table), (semconv.GAME_TYPE, semconv.TABLE_ID))
+        return self._cached((game, table), _TABLE_KEYS)
 
     def _interval_attrs(self, game: str, table: str, interval: str) -> dict[str, str]:
-        keys = (semconv.GAME_TYPE, semconv.TABLE_ID, semconv.INTERVAL_NAME)
-        return self._cached((game, table, interval), keys)
+        return self._cached((game, table, interval), _INTERVAL_KEYS)
 
     # --- RoundSink ------------------------------------------------------
 
@@ -146,8 +151,7 @@ class TelemetrySink:
             self._m.rounds.add(0, self._rounds_attrs(game, table, outcome))
 
     def _rounds_attrs(self, game: str, table: str, outcome: str) -> dict[str, str]:
-        keys = (semconv.GAME_TYPE, semconv.TABLE_ID, semconv.ROUND_OUTCOME)
-        return self._cached((game, table, outcome), keys)
+        return self._cached((game, table, outcome), _OUTCOME_KEYS)
 
     def event_accepted(
         self, rnd: Round, event: str, t: float, data: Mapping[str, Any] | None
@@ -186,8 +190,7 @@ class TelemetrySink:
         # Names outside every profile come from a faulty caller: one series for all of them.
         if event not in self._known_events:
             event = UNKNOWN_EVENT_NAME
-        keys = (semconv.GAME_TYPE, semconv.TABLE_ID, semconv.EVENT_NAME, semconv.EVENT_OUTCOME)
-        self._m.events.add(1, self._cached((game, table, event, outcome), keys))
+        self._m.events.add(1, self._cached((game, table, event, outcome), _EVENT_KEYS))
 
     def interval_measured(
         self, rnd: Round, spec: IntervalSpec, start: float, end: float, previous: Round | None
@@ -248,18 +251,18 @@ class TelemetrySink:
             semconv.ROUND_ID: rnd.round_id,
             semconv.INTERVAL_DURATION_S: round(duration, 6),
         }
-        severity = SeverityNumber.INFO
+        severity = _INFO
         if bound is not None:
             low, high = spec.expected_s or (0.0, 0.0)
             body += f" (outside the expected {low:g}-{high:g}s)"
             attrs[semconv.INTERVAL_BOUND] = bound
-            severity = SeverityNumber.WARN
+            severity = _WARN
         self._emit_log(body, severity, attrs, end, context)
 
     def _emit_log(
         self,
         body: str,
-        severity: SeverityNumber,
+        severity: tuple[SeverityNumber, str],
         attrs: dict[str, Any],
         t: float,
         context: Context,
@@ -267,8 +270,8 @@ class TelemetrySink:
         self._logger.emit(
             timestamp=to_ns(t),
             context=context,
-            severity_number=severity,
-            severity_text=_SEVERITY_TEXT[severity],
+            severity_number=severity[0],
+            severity_text=severity[1],
             body=body,
             attributes=attrs,
         )
@@ -307,14 +310,14 @@ class TelemetrySink:
             semconv.ROUND_ID: rnd.round_id,
             semconv.ROUND_OUTCOME: INCOMPLETE,
         }
-        self._emit_log(body, SeverityNumber.ERROR, attrs, end, context)
+        self._emit_log(body, _ERROR, attrs, end, context)
 
 
-_SEVERITY_TEXT: Final = {
-    SeverityNumber.INFO: "INFO",
-    SeverityNumber.WARN: "WARN",
-    SeverityNumber.ERROR: "ERROR",
-}
+# Severity number and text as pairs: looking the text up by the enum member would hash
+# it in Python on every log record.
+_INFO: Final = (SeverityNumber.INFO, "INFO")
+_WARN: Final = (SeverityNumber.WARN, "WARN")
+_ERROR: Final = (SeverityNumber.ERROR, "ERROR")
 
 
 def _bound(spec: IntervalSpec, duration: float) -> str | None:
