@@ -314,9 +314,10 @@ DEMO_TROUBLE = (
 
 DEMO_READY_CHECKS = (
     f"count_over_time(srm_rounds_active[1m]) >= {MIN_SCRAPES}",
-    *(f"count_over_time({series}[1m]) >= 3" for series in DEMO_TROUBLE),
+    *(f"count_over_time(({series} > 0)[1m:1s]) >= 3" for series in DEMO_TROUBLE),
 )
-"""Enough scrapes in all, and a few of each trouble series, so that rates see it."""
+"""Enough scrapes in all, and each trouble series above zero for a few seconds, so that
+rates see it (srm_otel starts srm_rounds_total at 0 for every outcome of a new table)."""
 
 
 def wait_for_demo_data(prometheus: PrometheusServer, studio: ServerProcess) -> None:
