@@ -10,6 +10,7 @@ tracker takes its own, so game threads may report concurrently.
 from __future__ import annotations
 
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from typing import Any, Final, Protocol
@@ -29,6 +30,9 @@ OVERFLOW: Final = "overflow"
 COMPLETED: Final = "completed"
 INCOMPLETE: Final = "incomplete"
 CANCELLED: Final = "cancelled"
+
+SWEEP_BATCH: Final = 32
+"""Stale rounds the watchdog closes per hold of the tracker's lock (a few ms of work)."""
 
 CLOSED_IDS_KEPT: Final = 64
 """Recently closed round ids remembered per table, to tell late events from new rounds."""
@@ -297,14 +301,26 @@ class RoundTracker:
     def sweep(self, now: float) -> int:
         """Close every round open longer than ``rounds.timeout_s``; return how many."""
         timeout = self._settings.timeout_s
-        closed = 0
+        reason = f"no finish within {timeout:g}s"
         with self._lock:
-            for state in self._tables.values():
-                stale = [r for r in state.open.values() if now - r.opened_at >= timeout]
-                for rnd in stale:
-                    reason = f"no finish within {timeout:g}s"
-                    self._close(state, rnd, INCOMPLETE, rnd.last_event_time or now, reason)
-                    closed += 1
+            stale = [
+                (state, rnd)
+                for state in self._tables.values()
+                for rnd in state.open.values()
+                if now - rnd.opened_at >= timeout
+            ]
+        # Closing a round writes its span, log and metrics; thousands stuck at once would
+        # hold the lock, and every game thread's record(), for the whole pile. Close them
+        # a batch per hold, and let waiting threads run between batches.
+        closed = 0
+        for first in range(0, len(stale), SWEEP_BATCH):
+            if first:
+                time.sleep(0)
+            with self._lock:
+                for state, rnd in stale[first : first + SWEEP_BATCH]:
+                    if state.open.get(rnd.round_id) is rnd:
+                        self._close(state, rnd, INCOMPLETE, rnd.last_event_time or now, reason)
+                        closed += 1
         return closed
 
     def close_all(self, now: float, reason: str) -> int:
