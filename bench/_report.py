@@ -163,8 +163,10 @@ def _scaling(scal: dict[str, Any]) -> list[str]:
         "",
         *_table(header, rows),
         "",
-        f"One watchdog sweep closing {sweep['closed']} stuck rounds held the tracker's lock "
-        f"for {sweep['lock_held_ms']} ms ({sweep['per_round_us']} µs a round).",
+        f"One watchdog sweep closed {sweep['closed']} stuck rounds in {sweep['sweep_ms']} ms "
+        f"({sweep['per_round_us']} µs a round); meanwhile a game thread made "
+        f"{sweep['game_thread_calls']} record() calls, the slowest taking "
+        f"{sweep['game_thread_max_ms']} ms.",
         "",
     ]
 

@@ -8,12 +8,13 @@ sweeps. Each runtime sees its tables warmed up before timing starts.
 
 from __future__ import annotations
 
+import threading
 import time
 from typing import Any
 
 from bench._contenders import flush_spans_and_logs, srm_settings
-from bench._measure import alternate, paired_ratio
-from bench._round import GAME, T0, play
+from bench._measure import alternate, paired_ratio, percentile
+from bench._round import GAME, ROUND, T0, play
 from bench._servers import Server
 from srm_otel import _config
 from srm_otel._pipeline import build_pipeline
@@ -95,17 +96,42 @@ def run(repeats: int = 15, rounds: int = 300) -> dict[str, Any]:
 
 
 def _time_sweep(contender: RuntimeContender) -> dict[str, Any]:
-    """Close every stuck round in one watchdog sweep; the tracker's lock is held throughout."""
+    """Close every stuck round in one watchdog sweep while a game thread keeps reporting
+    rounds on another table; the slowest of its record() calls shows how long it waited."""
     runtime = contender.runtime
     open_before = runtime.tracker.open_rounds
+    waits: list[float] = []
+    sweeping = threading.Event()
+
+    def game() -> None:
+        number = 0
+        while not sweeping.is_set():
+            time.sleep(0.0005)
+        while sweeping.is_set():
+            base = T0 + number * 400.0
+            for event, offset, data in ROUND:
+                started = time.perf_counter()
+                contender.record(event, "GAME-THREAD", str(number), base + offset, data)
+                waits.append(time.perf_counter() - started)
+            number += 1
+
+    thread = threading.Thread(target=game)
+    thread.start()
+    sweeping.set()
     started = time.perf_counter()
     closed = runtime.tracker.sweep(runtime.clock.now() + WATCHDOG_TIMEOUT_S + 1)
-    held_ms = (time.perf_counter() - started) * 1e3
+    took_ms = (time.perf_counter() - started) * 1e3
+    sweeping.clear()
+    thread.join()
     return {
         "open_before": open_before,
         "closed": closed,
-        "lock_held_ms": round(held_ms, 1),
-        "per_round_us": round(held_ms * 1e3 / max(closed, 1), 1),
+        "sweep_ms": round(took_ms, 1),
+        "per_round_us": round(took_ms * 1e3 / max(closed, 1), 1),
+        "game_thread_calls": len(waits),
+        "game_thread_p99_ms": round(percentile(sorted(waits), 99) * 1e3, 2),
+        "game_thread_max_ms": round(max(waits, default=0.0) * 1e3, 1),
+        "game_thread_calls_over_20ms": sum(1 for w in waits if w > 0.020),
     }
 
 
