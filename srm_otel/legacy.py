@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from srm_otel._api import record
+from srm_otel._api import record, statistics
 
 
 def publish_event(
@@ -42,6 +42,29 @@ class TableMonitor:
 
     def publish_event(self, event_type: str, table: str, round_id: str | int, **data: Any) -> None:
         publish_event(event_type, self.game_type, table, round_id, **data)
+
+    def get_interval_statistics(self, table: str | None = None) -> dict[str, dict[str, Any]]:
+        """The older monitor's per-interval figures for this game, over recent rounds.
+
+        Keys are interval names; values hold count, min, max, mean, median,
+        std_dev, last_values and outliers (last values more than two standard
+        deviations from the mean). With ``table`` the figures are that table's.
+        """
+        figures = {}
+        for s in statistics(per_table=table is not None):
+            if s.game_type != self.game_type or (table is not None and s.table != table):
+                continue
+            figures[s.interval] = {
+                "count": s.count,
+                "min": s.minimum,
+                "max": s.maximum,
+                "mean": s.mean,
+                "median": s.median,
+                "std_dev": s.stdev,
+                "last_values": list(s.last),
+                "outliers": [v for v in s.last if s.is_outlier(v)],
+            }
+        return figures
 
     def record_tableapi_start(
         self, table: str, round_id: str | int, timestamp: float | None = None

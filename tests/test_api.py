@@ -233,3 +233,16 @@ def test_statistics_give_the_older_monitor_figures(telemetry: CapturedTelemetry)
     assert summary.p95 == 30.0
     assert not summary.is_outlier(14.0)
     assert summary.is_outlier(40.0)
+    assert legacy.BaccaratMonitor().get_interval_statistics(table="B1") == {
+        "start-to-betstop": {
+            "count": 4,
+            "min": 10.0,
+            "max": 30.0,
+            "mean": 16.5,
+            "median": 13.0,
+            "std_dev": summary.stdev,
+            "last_values": [10.0, 12.0, 14.0, 30.0],
+            "outliers": [],
+        }
+    }
+    assert legacy.RouletteMonitor().get_interval_statistics() == {}
