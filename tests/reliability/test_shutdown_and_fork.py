@@ -17,7 +17,7 @@ from opentelemetry.proto.collector.metrics.v1 import metrics_service_pb2
 
 from srm_otel.testing import environ_without_otel
 from tests.receivers import OtlpHttpReceiver
-from tests.support.net import wait_until
+from tests.support.net import free_port, wait_until
 
 PROGRAM = Path(__file__).parent / "programs" / "game_process.py"
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -123,12 +123,15 @@ def test_telemetry_is_flushed_on_sigterm(receiver: OtlpHttpReceiver) -> None:
     assert interval_logs_by_table(receiver) == {"PARENT": LOGS_PER_TABLE}
 
 
-@pytest.mark.parametrize("mode", ["exit", "sigterm"])
-def test_a_hung_collector_holds_the_exit_for_a_bounded_time(
-    hung_receiver: OtlpHttpReceiver, mode: str
+@pytest.mark.parametrize(
+    ("collector", "mode"), [("hung", "exit"), ("hung", "sigterm"), ("absent", "exit")]
+)
+def test_an_unreachable_collector_holds_the_exit_for_a_bounded_time(
+    hung_receiver: OtlpHttpReceiver, collector: str, mode: str
 ) -> None:
+    endpoint = hung_receiver.endpoint if collector == "hung" else f"http://127.0.0.1:{free_port()}"
     began = time.monotonic()
-    game = start_game(hung_receiver.endpoint, mode)
+    game = start_game(endpoint, mode)
     if mode == "sigterm":
         assert game.stdout is not None
         assert game.stdout.readline().strip() == "ready"
