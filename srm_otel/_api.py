@@ -14,6 +14,7 @@ import os
 import signal
 import threading
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from types import TracebackType
 from typing import Any, ParamSpec, TypeVar
 
@@ -124,9 +125,31 @@ def _flush_on_sigterm() -> None:
 
 
 def _after_fork_in_child() -> None:
+    # The child inherits the parent's cumulative metric totals and open rounds;
+    # exporting them again would count the parent's rounds twice. It starts
+    # afresh: its own providers (and service.instance.id), tracker and watchdog.
+    global _runtime
     runtime = _runtime
-    if runtime is not None:
-        runtime.after_fork()
+    if runtime is None:
+        return
+    try:
+        runtime.pipeline.detach_after_fork()
+        _runtime = Runtime(*_forked_parts(runtime))
+    except Exception as exc:
+        _runtime = None
+        internal_error("fork", exc)
+
+
+def _forked_parts(runtime: Runtime) -> tuple[_config.Settings, Pipeline]:
+    settings = runtime.settings
+    if settings.prometheus_enabled:
+        _logger.info(
+            "forked worker %d: /metrics stays with the parent process; "
+            "this worker exports over OTLP only",
+            os.getpid(),
+        )
+        settings = replace(settings, prometheus=replace(settings.prometheus, enabled=False))
+    return settings, build_pipeline(settings)
 
 
 def get_runtime() -> Runtime | None:

@@ -50,6 +50,8 @@ class DropCounter:
     def __init__(self) -> None:
         self._counter: Counter | None = None
         self._attrs: dict[tuple[str, str], dict[str, str]] = {}
+        self.detached = False
+        """Set in a forked child: the pipeline holds the parent's data and sends no more."""
 
     def bind(self, meter: Meter) -> None:
         self._counter = meter.create_counter(
@@ -105,6 +107,8 @@ class CountingSpanExporter(SpanExporter):
         self._drops = drops
 
     def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
+        if self._drops.detached:
+            return SpanExportResult.SUCCESS
         result = self._inner.export(spans)
         if result is not SpanExportResult.SUCCESS:
             self._drops.add(len(spans), "traces", "export_failed")
@@ -123,6 +127,8 @@ class CountingLogExporter(LogRecordExporter):
         self._drops = drops
 
     def export(self, batch: Sequence[Any]) -> LogRecordExportResult:
+        if self._drops.detached:
+            return LogRecordExportResult.SUCCESS
         result = self._inner.export(batch)
         if result is not LogRecordExportResult.SUCCESS:
             self._drops.add(len(batch), "logs", "export_failed")
@@ -145,6 +151,8 @@ class CountingMetricExporter(MetricExporter):
         self._drops = drops
 
     def export(self, metrics_data: Any, timeout_millis: float = 10_000, **kwargs: Any) -> Any:
+        if self._drops.detached:
+            return MetricExportResult.SUCCESS
         result = self._inner.export(metrics_data, timeout_millis=timeout_millis, **kwargs)
         if result is not MetricExportResult.SUCCESS:
             self._drops.add(1, "metrics", "export_failed")
@@ -189,6 +197,16 @@ class Pipeline:
             self.metrics_server.shutdown()
             self.metrics_server.server_close()
         _within(timeout_s, "shutdown", self._shutdown_now, timeout_s)
+
+    def detach_after_fork(self) -> None:
+        """In a forked child: send nothing more from this (the parent's) pipeline, and stop it.
+
+        The SDK restarts the periodic metric reader in the child, which would
+        export the parent's cumulative totals again under a new instance id.
+        """
+        self.drops.detached = True
+        self.metrics_server = None
+        Thread(target=self._shutdown_now, args=(1.0,), name="srm-otel-detach", daemon=True).start()
 
     def _flush_now(self, timeout_s: float) -> None:
         millis = int(timeout_s * 1000)

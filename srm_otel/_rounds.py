@@ -155,9 +155,6 @@ class RoundTracker:
         self._tables: dict[tuple[str, str], TableState] = {}
         self._lock = threading.Lock()
 
-    def after_fork(self) -> None:
-        self._lock = threading.Lock()
-
     def profile(self, game_type: str) -> GameProfile:
         return self._profiles.get(game_type, self._generic)
 

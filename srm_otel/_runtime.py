@@ -142,13 +142,6 @@ class Runtime:
 
     # --- lifecycle --------------------------------------------------------
 
-    def after_fork(self) -> None:
-        """In a forked child: fresh locks (a parent thread may have held one) and a watchdog."""
-        self.tracker.after_fork()
-        self.statistics.after_fork()
-        if self._watchdog is not None:
-            self._watchdog.start()
-
     def sweep(self) -> int:
         return self.tracker.sweep(self.clock.now())
 
@@ -177,9 +170,6 @@ class Watchdog:
         self.start()
 
     def start(self) -> None:
-        """Start the thread; also in a forked child, where the parent's thread is gone."""
-        if self._stop.is_set():
-            return
         self._thread = threading.Thread(target=self._run, name="srm-otel-watchdog", daemon=True)
         self._thread.start()
 

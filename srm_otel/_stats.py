@@ -66,9 +66,6 @@ class IntervalStatistics:
         self._rounds: dict[tuple[str, str, str], int] = {}
         self._lock = threading.Lock()
 
-    def after_fork(self) -> None:
-        self._lock = threading.Lock()
-
     def interval_measured(
         self, rnd: Round, spec: IntervalSpec, start: float, end: float, previous: Round | None
     ) -> None:

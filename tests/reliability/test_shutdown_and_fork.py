@@ -154,11 +154,6 @@ def test_a_forked_worker_keeps_reporting(receiver: OtlpHttpReceiver) -> None:
     }
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a forked child keeps the parent's metric totals and exports them again under "
-    "its own service.instance.id (docs/reliability.md, 'Fork')",
-)
 def test_a_forked_worker_does_not_count_the_parents_rounds_again(
     receiver: OtlpHttpReceiver,
 ) -> None:
