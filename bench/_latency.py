@@ -16,7 +16,7 @@ import time
 from array import array
 from typing import Any
 
-from bench._measure import percentile, rss_mb
+from bench._measure import FullCollections, percentile, rss_mb
 from bench._round import EVENTS_PER_ROUND, GAME, ROUND, ROUND_GAP_S, T0
 from bench._safety import loopback
 from bench._servers import Server, closed_port_url
@@ -31,11 +31,15 @@ DETACHED = "detached"
 its slowest calls show what the machine and the garbage collector do on their own."""
 RAW_PREFIX = "raw+"
 """The attribution case: the hand-written SDK contender against the healthy receiver."""
+SMALL_QUEUE = 1024
+"""export.max_queue_size of the extra hung case (the default is 8192): fewer queued spans and
+logs to hold means shorter full garbage collections while the collector hangs."""
+
 WARMUP_ROUNDS = 2000
 """Rounds reported before the timed ones: caches built, and a hung collector's queues full."""
 
 
-def _measure(endpoint: str, rounds: int) -> dict[str, Any]:
+def _measure(endpoint: str, rounds: int, queue_size: int | None = None) -> dict[str, Any]:
     import srm_otel
     from bench._contenders import RawContender, srm_settings
     from bench._hotpath import DetachedSrm
@@ -48,7 +52,10 @@ def _measure(endpoint: str, rounds: int) -> dict[str, Any]:
     elif endpoint.startswith(RAW_PREFIX):
         raw = RawContender.exporting(loopback(endpoint.removeprefix(RAW_PREFIX)))
     else:
-        srm_otel.configure(srm_settings(loopback(endpoint)))
+        config = srm_settings(loopback(endpoint))
+        if queue_size is not None:
+            config["export"] = {"max_queue_size": queue_size}
+        srm_otel.configure(config)
     record = srm_otel.record
     timings = array("q", bytes(8 * rounds * EVENTS_PER_ROUND))
     perf = time.perf_counter_ns
@@ -79,7 +86,8 @@ def _measure(endpoint: str, rounds: int) -> dict[str, Any]:
     gc.collect()
     rss_before = rss_mb()
     started = time.perf_counter()
-    play(WARMUP_ROUNDS, rounds, keep=True)
+    with FullCollections() as collections:
+        play(WARMUP_ROUNDS, rounds, keep=True)
     elapsed = time.perf_counter() - started
     gc.collect()
     rss_after = rss_mb()
@@ -97,17 +105,19 @@ def _measure(endpoint: str, rounds: int) -> dict[str, Any]:
         "max_ms": round(ordered[-1] / 1e6, 2),
         "calls_over_20ms": slow,
         "slowest_call_index": max(range(len(timings)), key=timings.__getitem__),
+        **collections.summary(),
         "rss_start_mb": round(rss_start, 1),
         "rss_rise_mb": round(rss_after - rss_start, 1),
         "rss_growth_after_warmup_mb": round(rss_after - rss_before, 1),
     }
 
 
-def _child(case: str, endpoint: str, rounds: int) -> dict[str, Any]:
+def _child(case: str, endpoint: str, rounds: int, queue_size: int | None = None) -> dict[str, Any]:
     """Run one case in a fresh interpreter; its stderr (SDK warnings) is counted, not shown."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("OTEL_", "SRM_"))}
+    extra = [] if queue_size is None else [str(queue_size)]
     done = subprocess.run(
-        [sys.executable, "-m", "bench._latency", endpoint, str(rounds)],
+        [sys.executable, "-m", "bench._latency", endpoint, str(rounds), *extra],
         capture_output=True,
         text=True,
         env=env,
@@ -130,6 +140,9 @@ def run(rounds: int = 100_000) -> dict[str, Any]:
         cases.append(_child("healthy", healthy.url, rounds))
         cases.append(_child("raw SDK, healthy", RAW_PREFIX + healthy.url, rounds))
         cases.append(_child("hung", hung.url, rounds))
+        cases.append(
+            _child(f"hung, queues of {SMALL_QUEUE}", hung.url, rounds, queue_size=SMALL_QUEUE)
+        )
         cases.append(_child("none", closed_port_url(), rounds))
     base = next(c for c in cases if c["case"] == "healthy")["p99_us"]
     for case in cases:
@@ -141,6 +154,7 @@ if __name__ == "__main__":
     from bench._safety import clean_environment
 
     clean_environment()
-    result = _measure(sys.argv[1], int(sys.argv[2]))
+    queue = int(sys.argv[3]) if len(sys.argv) > 3 else None
+    result = _measure(sys.argv[1], int(sys.argv[2]), queue)
     print(json.dumps(result), flush=True)
     os._exit(0)  # a hung exporter's thread must not hold the process open

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import statistics
 import time
 from collections.abc import Mapping, Sequence
@@ -113,3 +114,37 @@ def percentile(sorted_values: Sequence[float], q: float) -> float:
         return float("nan")
     index = min(len(sorted_values) - 1, max(0, round(q / 100 * len(sorted_values)) - 1))
     return sorted_values[index]
+
+
+class FullCollections:
+    """Pauses of the garbage collector's full (generation 2) passes while the block runs.
+
+    A full pass stops every thread; its length grows with the objects alive, such as
+    spans and logs waiting in a full export queue.
+    """
+
+    def __init__(self) -> None:
+        self.pauses_ms: list[float] = []
+        self._started = 0.0
+
+    def _on_gc(self, phase: str, info: dict[str, Any]) -> None:
+        if info.get("generation") != 2:
+            return
+        if phase == "start":
+            self._started = time.perf_counter()
+        elif self._started:
+            self.pauses_ms.append((time.perf_counter() - self._started) * 1e3)
+            self._started = 0.0
+
+    def __enter__(self) -> FullCollections:
+        gc.callbacks.append(self._on_gc)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        gc.callbacks.remove(self._on_gc)
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "full_gc_count": len(self.pauses_ms),
+            "full_gc_max_ms": round(max(self.pauses_ms, default=0.0), 1),
+        }

@@ -10,9 +10,10 @@ GAME: Final = "roulette"
 T0: Final = 1_600_000_000.0
 """Simulated time of the first round (2020), so 100k rounds stay in the past."""
 
-ROUND_GAP_S: Final = 400.0
-"""Between two rounds of a table: longer than rounds.timeout_s (300 s), so no cross-round
-interval is measured and every round has exactly the six in-round intervals."""
+ROUND_GAP_S: Final = 1000.0
+"""Between two rounds of a table: longer than rounds.timeout_s (300 s by default, 600 s in
+the scaling benchmark), so no cross-round interval is measured and every round has exactly
+the six in-round intervals."""
 
 ROUND: Final[tuple[tuple[str, float, dict[str, Any]], ...]] = (
     ("tableapi_start", 0.0, {}),

@@ -13,8 +13,8 @@ import time
 from typing import Any
 
 from bench._contenders import flush_spans_and_logs, srm_settings
-from bench._measure import alternate, paired_ratio, percentile
-from bench._round import GAME, ROUND, T0, play
+from bench._measure import FullCollections, alternate, paired_ratio, percentile
+from bench._round import GAME, ROUND, ROUND_GAP_S, T0, play
 from bench._servers import Server
 from srm_otel import _config
 from srm_otel._pipeline import build_pipeline
@@ -108,7 +108,7 @@ def _time_sweep(contender: RuntimeContender) -> dict[str, Any]:
         while not sweeping.is_set():
             time.sleep(0.0005)
         while sweeping.is_set():
-            base = T0 + number * 400.0
+            base = T0 + number * ROUND_GAP_S
             for event, offset, data in ROUND:
                 started = time.perf_counter()
                 contender.record(event, "GAME-THREAD", str(number), base + offset, data)
@@ -119,7 +119,8 @@ def _time_sweep(contender: RuntimeContender) -> dict[str, Any]:
     thread.start()
     sweeping.set()
     started = time.perf_counter()
-    closed = runtime.tracker.sweep(runtime.clock.now() + WATCHDOG_TIMEOUT_S + 1)
+    with FullCollections() as collections:
+        closed = runtime.tracker.sweep(runtime.clock.now() + WATCHDOG_TIMEOUT_S + 1)
     took_ms = (time.perf_counter() - started) * 1e3
     sweeping.clear()
     thread.join()
@@ -132,6 +133,7 @@ def _time_sweep(contender: RuntimeContender) -> dict[str, Any]:
         "game_thread_p99_ms": round(percentile(sorted(waits), 99) * 1e3, 2),
         "game_thread_max_ms": round(max(waits, default=0.0) * 1e3, 1),
         "game_thread_calls_over_20ms": sum(1 for w in waits if w > 0.020),
+        **collections.summary(),
     }
 
 
