@@ -245,6 +245,19 @@ def test_srm_site_variable_chooses_the_site(monkeypatch: pytest.MonkeyPatch) -> 
     assert (settings.site, settings.otlp.endpoint) == ("TPE", "http://100.64.0.160:4317")
 
 
+@pytest.mark.parametrize("site_from", ["file", "environment"])
+def test_site_endpoint_follows_the_protocol_from_the_environment(
+    monkeypatch: pytest.MonkeyPatch, site_from: str
+) -> None:
+    monkeypatch.setenv("OTEL_EXPORTER_OTLP_PROTOCOL", "http/protobuf")
+    if site_from == "environment":
+        monkeypatch.setenv("SRM_SITE", "GE")
+
+    settings = load({"site": "GE" if site_from == "file" else "TPE"})
+
+    assert settings.otlp.endpoint == "http://100.64.0.113:4318"
+
+
 def test_bad_environment_values_name_the_variable(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("OTEL_EXPORTER_PROMETHEUS_PORT", "http")
     monkeypatch.setenv("OTEL_EXPORTER_OTLP_PROTOCOL", "thrift")
