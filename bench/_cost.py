@@ -12,7 +12,7 @@ from bench._servers import Server
 MEASURES = ("cpu_us", "total_cpu_us", "wall_us")
 
 
-def run(repeats: int = 21, rounds: int = 400, legacy_rounds: int = 20) -> dict[str, Any]:
+def run(repeats: int = 31, rounds: int = 400, legacy_rounds: int = 20) -> dict[str, Any]:
     with Server("sink") as otlp, Server("sink") as loki, Server("sink") as pushgateway:
         srm = SrmContender(otlp.url)
         raw = RawContender.exporting(otlp.url)

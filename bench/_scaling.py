@@ -65,7 +65,7 @@ def _leave_open(contender: RuntimeContender, tables: list[str], per_table: int) 
     return contender.runtime.tracker.open_rounds
 
 
-def run(repeats: int = 15, rounds: int = 300) -> dict[str, Any]:
+def run(repeats: int = 25, rounds: int = 300) -> dict[str, Any]:
     layouts = {"10": _tables(10), "100": _tables(100), "1000": _tables(1000)}
     layouts["100+stuck"] = layouts["100"]
     with Server("sink") as otlp:
