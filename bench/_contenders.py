@@ -39,7 +39,7 @@ from srm_otel._runtime import Runtime
 from srm_otel.version import __version__
 
 SCHEDULE_DELAY_MS: Final = 1000
-MAX_QUEUE: Final = 8192
+MAX_QUEUE: Final = 2048
 MAX_BATCH: Final = 512
 METRICS_INTERVAL_MS: Final = 10_000
 """srm_otel's export defaults; the raw contender uses the same."""

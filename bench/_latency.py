@@ -32,7 +32,7 @@ its slowest calls show what the machine and the garbage collector do on their ow
 RAW_PREFIX = "raw+"
 """The attribution case: the hand-written SDK contender against the healthy receiver."""
 SMALL_QUEUE = 1024
-"""export.max_queue_size of the extra hung case (the default is 8192): fewer queued spans and
+"""export.max_queue_size of the extra hung case (the default is 2048): fewer queued spans and
 logs to hold means shorter full garbage collections while the collector hangs."""
 
 WARMUP_ROUNDS = 2000

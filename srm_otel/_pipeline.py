@@ -12,13 +12,13 @@ import logging
 import os
 import socket
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from threading import Thread
+from threading import Lock, Thread
 from typing import Any
 
 from opentelemetry._logs import Logger
-from opentelemetry.metrics import Counter, Meter
+from opentelemetry.metrics import CallbackOptions, Meter, Observation
 from opentelemetry.sdk._logs import LoggerProvider, ReadWriteLogRecord
 from opentelemetry.sdk._logs.export import (
     BatchLogRecordProcessor,
@@ -39,35 +39,53 @@ from opentelemetry.trace import Tracer
 
 from srm_otel import semconv
 from srm_otel._config import Settings
+from srm_otel._guard import Throttle
 from srm_otel.version import __version__
 
 _logger = logging.getLogger("srm_otel")
 
 
 class DropCounter:
-    """``srm.telemetry.dropped``: spans, logs and metric exports lost before the collector."""
+    """``srm.telemetry.dropped``: spans, logs and metric exports lost before the collector.
+
+    A drop costs the caller one integer increment; the totals reach the meter
+    through an observable counter read at each collection, so a collector
+    outage that drops thousands of items does not make each drop dearer.
+    """
 
     def __init__(self) -> None:
-        self._counter: Counter | None = None
-        self._attrs: dict[tuple[str, str], dict[str, str]] = {}
+        self._totals: dict[tuple[str, str], int] = {}
+        self._lock = Lock()
+        self._throttle = Throttle(_logger)
         self.detached = False
         """Set in a forked child: the pipeline holds the parent's data and sends no more."""
 
     def bind(self, meter: Meter) -> None:
-        self._counter = meter.create_counter(
+        meter.create_observable_counter(
             semconv.TELEMETRY_DROPPED,
+            callbacks=[self._observe],
             unit=semconv.UNIT_ITEM,
             description="Telemetry srm_otel could not deliver: full queue or failed export.",
         )
 
     def add(self, count: int, signal: str, error_type: str) -> None:
-        if self._counter is None or count <= 0:
+        if count <= 0:
             return
         key = (signal, error_type)
-        attrs = self._attrs.get(key)
-        if attrs is None:
-            attrs = self._attrs[key] = {semconv.SIGNAL: signal, semconv.ERROR_TYPE: error_type}
-        self._counter.add(count, attrs)
+        with self._lock:
+            self._totals[key] = self._totals.get(key, 0) + count
+        self._throttle.warning(
+            f"{signal}:{error_type}",
+            "dropping %s: %s (collector slow or unreachable); counted in srm.telemetry.dropped",
+            signal,
+            error_type.replace("_", " "),
+        )
+
+    def _observe(self, options: CallbackOptions) -> Iterable[Observation]:
+        with self._lock:
+            totals = list(self._totals.items())
+        for (signal, error_type), total in totals:
+            yield Observation(total, {semconv.SIGNAL: signal, semconv.ERROR_TYPE: error_type})
 
 
 def _queue_full(processor: Any) -> bool:
@@ -85,8 +103,11 @@ class CountingBatchSpanProcessor(BatchSpanProcessor):
         self._drops = drops
 
     def on_end(self, span: ReadableSpan) -> None:
+        # A full queue drops the newest span here, counted once and logged
+        # throttled, rather than letting the SDK warn once per dropped span.
         if _queue_full(self):
             self._drops.add(1, "traces", "queue_full")
+            return
         super().on_end(span)
 
 
@@ -98,6 +119,7 @@ class CountingBatchLogRecordProcessor(BatchLogRecordProcessor):
     def on_emit(self, log_record: ReadWriteLogRecord) -> None:
         if _queue_full(self):
             self._drops.add(1, "logs", "queue_full")
+            return
         super().on_emit(log_record)
 
 

@@ -63,7 +63,9 @@ class RoundSettings:
 class ExportSettings:
     metrics_interval_s: float = 10.0
     schedule_delay_s: float = 1.0
-    max_queue_size: int = 8192
+    max_queue_size: int = 2048
+    """Spans, and log records, held per signal while the collector is slow or away: some
+    ten minutes of an eight-table studio. A larger queue costs memory in exactly that case."""
     max_export_batch_size: int = 512
 
 
