@@ -6,14 +6,28 @@ library fails a test instead of being logged and swallowed.
 
 from __future__ import annotations
 
+import socket
 from collections.abc import Iterator
 
 import pytest
 
 from srm_otel import _guard
 from srm_otel.testing import CapturedTelemetry, capture
+from tests.loopback import loopback_guard
 
 _guard.RAISE_INTERNAL_ERRORS = True
+
+
+@pytest.fixture(autouse=True)
+def loopback_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No test may connect off this machine: GE and TPE are production servers.
+
+    Guards every Python socket of the test process (gRPC's C core and
+    subprocesses have their own sockets: their endpoints come from tests that
+    choose 127.0.0.1).
+    """
+    for name in ("connect", "connect_ex"):
+        monkeypatch.setattr(socket.socket, name, loopback_guard(getattr(socket.socket, name)))
 
 
 @pytest.fixture
