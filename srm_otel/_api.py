@@ -94,7 +94,7 @@ def _install(runtime: Runtime | None, automatic: bool = False) -> None:
 
 
 def _install_process_hooks() -> None:
-    """Flush at exit and on SIGTERM; give a forked worker working locks and a watchdog."""
+    """Flush at exit and on SIGTERM; give a forked worker a set-up of its own."""
     global _process_hooks_installed
     if _process_hooks_installed:
         return
