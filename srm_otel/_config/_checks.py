@@ -127,3 +127,13 @@ def event_name(path: str, value: Any, problems: list[str]) -> str | None:
 
 def dotted_names(text: str) -> bool:
     return bool(text) and all(part.isidentifier() for part in text.split("."))
+
+
+def check_keys(path: str, raw: Any, keys: tuple[str, ...], problems: list[str]) -> bool:
+    """True for a mapping; each key of it outside ``keys`` is reported with the nearest one."""
+    if not isinstance(raw, Mapping):
+        problems.append(f"{path}: must be a mapping with keys {', '.join(keys)}")
+        return False
+    for key in set(raw) - set(keys):
+        problems.append(unknown_key(f"{path}.{key}", key, keys))
+    return True

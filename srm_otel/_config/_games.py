@@ -6,7 +6,7 @@ import math
 from collections.abc import Mapping
 from typing import Any, Final
 
-from srm_otel._config._checks import check_text, event_name, unknown_key
+from srm_otel._config._checks import check_keys, check_text, event_name, unknown_key
 from srm_otel._profiles import BUILTIN_INTERVALS, CROSS_ROUND_SCOPE, ROUND_SCOPE, IntervalSpec
 
 INTERVAL_KEYS: Final = ("from", "to", "expected_s", "scope")
@@ -61,12 +61,9 @@ def _parse_interval(
 ) -> IntervalSpec | None:
     if check_text(path, name, problems) is None:
         return None
-    if not isinstance(raw, Mapping):
-        problems.append(f"{path}: must be a mapping with keys {', '.join(INTERVAL_KEYS)}")
-        return None
     count = len(problems)
-    for key in set(raw) - set(INTERVAL_KEYS):
-        problems.append(unknown_key(f"{path}.{key}", key, INTERVAL_KEYS))
+    if not check_keys(path, raw, INTERVAL_KEYS, problems):
+        return None
     base = builtin.get(name)
     start = event_name(f"{path}.from", raw.get("from", base and base.start_event), problems)
     end = event_name(f"{path}.to", raw.get("to", base and base.end_event), problems)

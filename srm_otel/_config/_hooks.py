@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Final
 
-from srm_otel._config._checks import check_text, dotted_names, event_name, unknown_key
+from srm_otel._config._checks import check_keys, check_text, dotted_names, event_name
 from srm_otel._config._settings import HookSpec
 from srm_otel._sources import is_source
 
@@ -24,12 +24,9 @@ def parse_instrument(raw: Any, problems: list[str]) -> tuple[HookSpec, ...]:
 
 
 def _parse_hook(path: str, raw: Any, problems: list[str]) -> HookSpec | None:
-    if not isinstance(raw, Mapping):
-        problems.append(f"{path}: must be a mapping with keys {', '.join(HOOK_KEYS)}")
-        return None
     count = len(problems)
-    for key in set(raw) - set(HOOK_KEYS):
-        problems.append(unknown_key(f"{path}.{key}", key, HOOK_KEYS))
+    if not check_keys(path, raw, HOOK_KEYS, problems):
+        return None
     target = _hook_function(f"{path}.function", raw.get("function"), problems)
     event = event_name(f"{path}.event", raw.get("event"), problems)
     identity = [_hook_value(f"{path}.{key}", raw.get(key), problems) for key in HOOK_IDENTITY_KEYS]
