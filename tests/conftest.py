@@ -6,8 +6,10 @@ library fails a test instead of being logged and swallowed.
 
 from __future__ import annotations
 
+import os
 import socket
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -34,3 +36,13 @@ def loopback_only(monkeypatch: pytest.MonkeyPatch) -> None:
 def telemetry() -> Iterator[CapturedTelemetry]:
     with capture() as captured:
         yield captured
+
+
+@pytest.fixture
+def isolated_settings(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+    """No SRM_* or OTEL_* variable of this machine, and no ./srm.yaml, reach the test."""
+    for name in list(os.environ):
+        if name.startswith(("OTEL_", "SRM_")):
+            monkeypatch.delenv(name)
+    monkeypatch.chdir(tmp_path)
+    return tmp_path

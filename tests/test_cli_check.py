@@ -6,7 +6,6 @@ another address, so the GE and TPE servers are only ever resolved, never contact
 
 from __future__ import annotations
 
-import os
 import socket
 import subprocess
 import sys
@@ -40,21 +39,9 @@ games:
 """
 
 
-@pytest.fixture(autouse=True)
-def loopback_only(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    """No SRM_*/OTEL_* from the caller, no ./srm.yaml, and no connection off this machine."""
-    for name in list(os.environ):
-        if name.startswith(("OTEL_", "SRM_")):
-            monkeypatch.delenv(name)
-    monkeypatch.chdir(tmp_path)
-    connect = socket.socket.connect
-
-    def guarded_connect(self: socket.socket, address: Any) -> None:
-        host = address[0] if isinstance(address, tuple) else address
-        assert host in ("127.0.0.1", "::1", "localhost"), f"a test tried to contact {host}"
-        connect(self, address)
-
-    monkeypatch.setattr(socket.socket, "connect", guarded_connect)
+# No SRM_*/OTEL_* from the caller and no ./srm.yaml; conftest's loopback guard
+# keeps every probe on this machine.
+pytestmark = pytest.mark.usefixtures("isolated_settings")
 
 
 def write(path: Path, text: str) -> str:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import json
-import os
 import time
 from pathlib import Path
 from typing import Any
@@ -35,12 +34,10 @@ ROUND_1 = [
 
 
 @pytest.fixture(autouse=True)
-def clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    for name in list(os.environ):
-        if name.startswith(("OTEL_", "SRM_")):
-            monkeypatch.delenv(name)
-    monkeypatch.chdir(tmp_path)
-    (tmp_path / "local.yaml").write_text("prometheus: {port: 0}\nrounds: {timeout_s: 60}\n")
+def clean_environment(isolated_settings: Path) -> None:
+    (isolated_settings / "local.yaml").write_text(
+        "prometheus: {port: 0}\nrounds: {timeout_s: 60}\n"
+    )
 
 
 def test_events_reach_the_library_with_their_recorded_times() -> None:

@@ -17,23 +17,7 @@ from srm_otel._profiles import IntervalSpec, build_profiles
 from srm_otel.testing import capture
 from tests.studio import play
 
-
-@pytest.fixture(autouse=True)
-def clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    for name in (
-        "SRM_CONFIG",
-        "SRM_SITE",
-        "OTEL_SERVICE_NAME",
-        "OTEL_RESOURCE_ATTRIBUTES",
-        "OTEL_EXPORTER_OTLP_ENDPOINT",
-        "OTEL_EXPORTER_OTLP_PROTOCOL",
-        "OTEL_EXPORTER_OTLP_HEADERS",
-        "OTEL_EXPORTER_PROMETHEUS_HOST",
-        "OTEL_EXPORTER_PROMETHEUS_PORT",
-        "OTEL_SDK_DISABLED",
-    ):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.chdir(tmp_path)
+pytestmark = pytest.mark.usefixtures("isolated_settings")
 
 
 def problems(config: Any) -> list[str]:

@@ -8,7 +8,6 @@ message must name.
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -30,13 +29,7 @@ def expected_problem(path: Path) -> str:
     return first_line.removeprefix("# problem: ")
 
 
-@pytest.fixture(autouse=True)
-def no_outside_settings(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    """No SRM_* or OTEL_* variable of the machine, and no ./srm.yaml, reaches the check."""
-    for name in list(os.environ):
-        if name.startswith(("OTEL_", "SRM_")):
-            monkeypatch.delenv(name)
-    monkeypatch.chdir(tmp_path)
+pytestmark = pytest.mark.usefixtures("isolated_settings")
 
 
 def test_the_corpus_covers_each_kind_of_fault() -> None:
