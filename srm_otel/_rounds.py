@@ -266,7 +266,6 @@ class RoundTracker:
         outcome: str,
         now: float,
         reason: str | None = None,
-        end: float | None = None,
     ) -> bool:
         """End an open round now (context exit, cancel); False when it is not open."""
         with self._lock:
@@ -274,9 +273,7 @@ class RoundTracker:
             rnd = state.open.get(round_id) if state else None
             if state is None or rnd is None:
                 return False
-            if end is None:
-                end = now
-            self._close(state, rnd, outcome, end, reason)
+            self._close(state, rnd, outcome, now, reason)
             return True
 
     def open_block(
